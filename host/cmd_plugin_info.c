@@ -1,0 +1,3 @@
+/* cmd_plugin_info.c: scaffolding, replaced by the real command. */
+#include "cli.h"
+int tack_cmd_plugin_info(int argc, char **argv) { (void)argc; (void)argv; return TACK_EXIT_FAIL; }

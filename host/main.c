@@ -1,0 +1,75 @@
+/*
+ * main.c: the tack command line. Dispatches to one subcommand; see cli.h
+ * and docs/cli.md.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tack.h"
+#include "version.h"
+
+static const tack_command commands[] = {
+    {"plugins", "list every plugin found and every file refused, with the reason",
+     tack_cmd_plugins},
+    {"plugin-info", "show one plugin file: descriptors, parameters, outputs",
+     tack_cmd_plugin_info},
+    {"check", "validate a config and print the composed pipeline", tack_cmd_check},
+    {"run", "run a config until stopped (SIGINT/SIGTERM) or the data ends", tack_cmd_run},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_version(void) {
+  printf("tack %s (SDK ABI %d.%d)\n", TACK_VERSION, TACK_ABI_MAJOR, TACK_ABI_MINOR);
+}
+
+static void print_help(FILE *out) {
+  fprintf(out, "usage: tack [--version] [--help] <command> [<args>]\n\ncommands:\n");
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\n'tack <command> --help' describes a command.\n");
+}
+
+int tack_cli_wants_help(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0)
+      return 0;
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+      return 1;
+  }
+  return 0;
+}
+
+int tack_cli_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "tack: %s: ", cmd);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nTry 'tack %s --help'.\n", cmd);
+  return TACK_EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    print_help(stderr);
+    return TACK_EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+    print_version();
+    return TACK_EXIT_OK;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    print_help(stdout);
+    return TACK_EXIT_OK;
+  }
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    if (strcmp(argv[1], commands[i].name) == 0)
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "tack: unknown command '%s'\n\n", argv[1]);
+  print_help(stderr);
+  return TACK_EXIT_USAGE;
+}
