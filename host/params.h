@@ -36,9 +36,6 @@ int tack_params_string(const tack_plugin_desc *desc, const config_setting_t *par
 /* The spec entry for key, NULL when not declared. */
 const tack_param_spec *tack_params_find(const tack_plugin_desc *desc, const char *key);
 
-/* Print the spec as a table (plugin-info). */
-void tack_params_print_spec(const tack_plugin_desc *desc, FILE *out);
-
 /* Print the effective values of every parameter, "fast=12, slow=26";
  * secret values print as "***". */
 void tack_params_print_values(const tack_plugin_desc *desc, const config_setting_t *params,
