@@ -29,6 +29,11 @@ typedef struct tack_cfg_instance {
   const config_setting_t *params;  /* its params group, or NULL */
   const char *file;                /* where it is defined */
   int line;
+  /* 1 for a filter that a strategy names by plugin id instead of by an
+   * instance of `filters` (filter = "heikin_ashi"): it runs with default
+   * params, and name and plugin_id are both the id; setting is then the
+   * string that names it and params is NULL. */
+  int implicit;
 } tack_cfg_instance;
 
 typedef struct tack_cfg_strategy {
@@ -39,9 +44,9 @@ typedef struct tack_cfg_strategy {
 } tack_cfg_strategy;
 
 typedef struct tack_cfg_symbol {
-  const char *symbol;           /* venue symbol, "BTC-USD" */
-  tack_cfg_instance *exchange;  /* points into tack_config.exchanges */
-  tack_cfg_strategy *strategy;  /* points into tack_config.strategies */
+  const char *symbol;          /* venue symbol, "BTC-USD" */
+  tack_cfg_instance *exchange; /* points into tack_config.exchanges */
+  tack_cfg_strategy *strategy; /* points into tack_config.strategies */
   int enabled;
   const char *file;
   int line;
@@ -52,34 +57,81 @@ typedef struct tack_config {
   char *path; /* as given */
   char *dir;  /* the config file's folder: relative paths are relative to it */
   int version;
-  const char *name; /* bot name; namespaces the store */
+  const char *name;   /* bot name; namespaces the store */
   char **plugin_dirs; /* absolute */
   size_t n_plugin_dirs;
   char *store_path; /* absolute, NULL when the config names no store */
   int log_level;
   tack_cfg_instance *exchanges;
   size_t n_exchanges;
-  tack_cfg_instance *filters;
+  tack_cfg_instance *filters; /* the instances of `filters`, then implicit ones */
   size_t n_filters;
   tack_cfg_strategy *strategies;
   size_t n_strategies;
   tack_cfg_symbol *symbols;
   size_t n_symbols;
+  /* 1 for a config handed out by tack_config_load_partial() despite
+   * problems: it exists to be diagnosed, never to run. */
+  int invalid;
 } tack_config;
 
 /* Parse path and check the host schema. On error returns TACK_ECONFIG (or
- * TACK_ENOENT/TACK_EIO for the file) with every problem in d, and *out NULL. */
+ * TACK_ENOENT/TACK_EIO for the file, TACK_ENOMEM) with every problem in d,
+ * and *out NULL. Messages name the file as path gives it (an @include'd
+ * file as its @include does; includes are relative to the config's
+ * folder). */
 int tack_config_load(const char *path, tack_config **out, tack_diag *d);
 
-/* Bind every plugin id to a plugin of ld (the right kind), check params
- * against specs, and cross references (symbols to exchanges and strategies,
- * strategies to filters). Returns 0 or TACK_ECONFIG with problems in d. */
+/*
+ * For `tack check`, which reports every problem in one run: like
+ * tack_config_load(), but when the problems leave the plugins checkable (the
+ * file parsed, its schema version is 1 and plugin_dirs is valid, so the
+ * right folders will be scanned), *out still receives the config, with
+ * invalid set, and the return is TACK_ECONFIG. tack_config_resolve() then
+ * adds the plugins' problems to the same report; it binds nothing in an
+ * invalid config and always returns TACK_ECONFIG for it, so nothing can
+ * run from it. Otherwise *out is NULL, as with tack_config_load().
+ */
+int tack_config_load_partial(const char *path, tack_config **out, tack_diag *d);
+
+/* Bind every plugin id to a plugin of ld (of the kind its section needs)
+ * and check each instance's params against its plugin's spec. References
+ * within the config (symbols to exchanges and strategies, strategies to
+ * filter instances) were checked by tack_config_load(); a filter named by
+ * plugin id is checked here. A missing plugin is reported with similar
+ * loaded ids, or with the refused file that may carry it. Returns 0 or
+ * TACK_ECONFIG with every problem in d (and nothing bound). */
 int tack_config_resolve(tack_config *cfg, const tack_loader *ld, tack_diag *d);
+
+/* The plugins (and refused files) a config is resolved against. */
+typedef struct tack_plugin_set {
+  const tack_plugin *const *plugins;
+  size_t n_plugins;
+  const tack_refusal *const *refusals; /* named when a missing plugin may be in one */
+  size_t n_refusals;
+} tack_plugin_set;
+
+/* tack_config_resolve() against an explicit set of plugins (the loader's,
+ * or descriptors a test defines). On error every binding is cleared again:
+ * the caller never sees a half-resolved config. Resolving again rebinds. */
+int tack_config_resolve_set(tack_config *cfg, const tack_plugin_set *set, tack_diag *d);
 
 void tack_config_free(tack_config *cfg);
 
-/* Print the composed pipeline: per symbol, exchange -> bars -> filters ->
- * strategy, with each plugin's version and effective parameters. */
+/*
+ * Load the plugins a config can use into ld, in this order: extra_dirs (the
+ * command line's --plugin-dir folders), the config's plugin_dirs, then
+ * TACK_PLUGIN_PATH and the default folder. Refused files and unreadable
+ * folders are recorded as the loader's refusals, not returned. Returns 0, or
+ * TACK_ENOMEM (added to d), the only error that stops the scan.
+ */
+int tack_config_load_plugins(const tack_config *cfg, const char *const *extra_dirs, size_t n_extra,
+                             tack_loader *ld, tack_diag *d);
+
+/* Print the composed pipeline: the store, each exchange with its plugin,
+ * version and effective parameters, then per symbol bars -> filters ->
+ * strategy. Secret parameters print as ***. `tack check` prints its own
+ * header lines (the verdict and where plugins came from) before this. */
 void tack_config_print(const tack_config *cfg, FILE *out);
 
 /* Parse a timeframe: "45s", "1m", "5m", "4h", "1d", "90" (seconds), any

@@ -35,6 +35,40 @@ const tack_alloc_acct *tack_instance_memory(const tack_ctx *ctx);
 /* "<section>.<name>", for logs. */
 const char *tack_instance_name(const tack_ctx *ctx);
 
+/* ------------------------------------------------------------------------ */
+/* Calls the runtime makes on instances                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Like tack_instance_new(), for an instance serving one symbol: it is named
+ * "<section>.<name>@<scope>" in logs, and its storage namespace is the
+ * instance name "<name>@<scope>", so two symbols never share state. */
+int tack_instance_new_scoped(const tack_cfg_instance *ci, const char *scope,
+                             struct tack_runtime *rt, tack_diag *d, tack_ctx **out);
+
+/* 1 between a successful start and stop. */
+int tack_instance_started(const tack_ctx *ctx);
+
+/* The runtime's own pointer for an instance (its pipeline slot), NULL when
+ * none was set. */
+void tack_instance_set_route(tack_ctx *ctx, void *route);
+void *tack_instance_route(const tack_ctx *ctx);
+
+/* tack_instance_free(), handing back the memory account as it was after
+ * destroy: live_bytes then counts what the plugin leaked. */
+void tack_instance_free_acct(tack_ctx *ctx, tack_alloc_acct *final);
+
+/*
+ * The kind callbacks. Each returns TACK_EINVAL for an instance of another
+ * kind and TACK_ESTATE (logged) outside the state the SDK allows: caps after
+ * configure, the others between start and stop.
+ */
+int tack_instance_filter_update(tack_ctx *ctx, const tack_bar *in, tack_bar *out, uint32_t cap,
+                                uint32_t *n_out);
+int tack_instance_strategy_on_bar(tack_ctx *ctx, const tack_bar *bar, tack_signal *out);
+int tack_instance_exchange_caps(tack_ctx *ctx, tack_exchange_caps *out);
+int tack_instance_exchange_connect(tack_ctx *ctx);
+int tack_instance_exchange_subscribe(tack_ctx *ctx, const tack_subscription *sub);
+
 /* The services table every instance gets. */
 extern const tack_host tack_host_services;
 

@@ -583,8 +583,9 @@ typedef struct tack_host {
   int (*param_error)(tack_ctx *ctx, const char *key, const char *fmt, ...) TACK_PRINTF(3, 4);
 
   /*
-   * Persistent key-value storage, namespaced to this instance (bot, plugin
-   * id, instance name): two instances never see each other's keys. Keys up
+   * Persistent key-value storage, namespaced to this instance (bot name,
+   * config section, instance name; an instance serving one symbol is named
+   * "<name>@<symbol>"): two instances never see each other's keys. Keys up
    * to 255 bytes. kv_get copies at most cap bytes into buf and sets *len to
    * the full length (TACK_ENOSPC when cap was too small, TACK_ENOENT when
    * absent). Writes are durable when the call returns.

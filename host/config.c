@@ -1,0 +1,1467 @@
+/*
+ * config.c: reads a bot's libconfig file, checks the host's schema (version
+ * 1) as a whole and binds plugin ids to loaded plugins. Every problem is
+ * collected, with its file, line and setting path, before anything returns;
+ * a config with any problem is never handed out to run (`tack check` may
+ * keep one, marked invalid, to finish its report). See config.h and
+ * docs/config.md.
+ *
+ * libconfig reports syntax errors only. Types are checked here from
+ * config_setting_type(), and integer literals that libconfig would silently
+ * truncate to 32 bits (written without the L suffix) are found by scanning
+ * the source text.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "params.h"
+
+#define SCHEMA_VERSION 1
+/* Longest bot or instance name. */
+#define NAME_MAX_LEN 64
+/* Longest timeframe: a week. */
+#define TIMEFRAME_MAX_S (7u * 86400u)
+/* Largest config (or included) file the integer literal scan reads. */
+#define SOURCE_MAX ((size_t)16 << 20)
+/* Most distinct source files (the config and its @includes) scanned. */
+#define MAX_SOURCES 32
+/* Most similar plugin ids listed for an id that is not loaded. */
+#define MAX_SIMILAR 4
+
+/* ------------------------------------------------------------------------ */
+/* Problems and suggestions                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* State of one load or resolve: where problems go and how many there were
+ * (counted here because tack_diag_add() drops messages when out of memory). */
+typedef struct checker {
+  tack_config *cfg;
+  tack_diag *d;
+  int problems;
+  int version_ok;   /* the schema version is this host's */
+  int dirs_trusted; /* plugin_dirs is exactly what the author meant */
+} checker;
+
+static void problem(checker *ck, const config_setting_t *s, const char *key, const char *fmt, ...)
+    TACK_PRINTF(4, 5);
+static void problem(checker *ck, const config_setting_t *s, const char *key, const char *fmt, ...) {
+  char body[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(body, sizeof body, fmt, ap);
+  va_end(ap);
+  tack_setting_report(ck->d, s, key, "%s", body);
+  ck->problems++;
+}
+
+/* A bounded text builder: appends truncate instead of overflowing. */
+typedef struct text {
+  char *buf;
+  size_t cap;
+  size_t len;
+} text;
+
+static void text_init(text *t, char *buf, size_t cap) {
+  t->buf = buf;
+  t->cap = cap;
+  t->len = 0;
+  buf[0] = '\0';
+}
+
+static void text_add(text *t, const char *fmt, ...) TACK_PRINTF(2, 3);
+static void text_add(text *t, const char *fmt, ...) {
+  va_list ap;
+  if (t->len + 1 >= t->cap)
+    return;
+  va_start(ap, fmt);
+  int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return;
+  t->len = ((size_t)n < t->cap - t->len) ? t->len + (size_t)n : t->cap - 1;
+}
+
+/* Collects the names that a misspelt one could have meant: the closest
+ * within two edits, and the list of all of them. */
+typedef struct suggest {
+  const char *target;
+  const char *best;
+  int best_dist;
+  size_t count;
+  char list[320];
+  text names;
+} suggest;
+
+static void suggest_init(suggest *sg, const char *target) {
+  sg->target = target;
+  sg->best = NULL;
+  sg->best_dist = 3;
+  sg->count = 0;
+  text_init(&sg->names, sg->list, sizeof sg->list);
+}
+
+static void suggest_add(suggest *sg, const char *name) {
+  if (!name)
+    return;
+  int dist = tack_edit_distance(sg->target, name, 2);
+  if (dist < sg->best_dist) {
+    sg->best = name;
+    sg->best_dist = dist;
+  }
+  text_add(&sg->names, "%s%s", sg->count ? ", " : "", name);
+  sg->count++;
+}
+
+/* Each kind's name, and with its article for "plugin 'ema' is an
+ * indicator". */
+static const struct {
+  uint32_t kind;
+  const char *noun;
+  const char *phrase;
+} kinds[] = {
+    {TACK_KIND_EXCHANGE, "exchange", "an exchange"},
+    {TACK_KIND_FILTER, "filter", "a filter"},
+    {TACK_KIND_INDICATOR, "indicator", "an indicator"},
+    {TACK_KIND_SCORER, "scorer", "an ML scorer"},
+    {TACK_KIND_STRATEGY, "strategy", "a strategy"},
+};
+
+static const char *kind_noun(uint32_t kind) {
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if (kinds[i].kind == kind)
+      return kinds[i].noun;
+  return "unknown kind";
+}
+
+static const char *kind_phrase(uint32_t kind) {
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if (kinds[i].kind == kind)
+      return kinds[i].phrase;
+  return "of an unknown kind";
+}
+
+/* ------------------------------------------------------------------------ */
+/* The schema                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Setting types a key accepts, as a bit set. */
+#define T_INT 0x01u /* CONFIG_TYPE_INT or CONFIG_TYPE_INT64 */
+#define T_FLOAT 0x02u
+#define T_STRING 0x04u
+#define T_BOOL 0x08u
+#define T_GROUP 0x10u
+#define T_ARRAY 0x20u
+#define T_LIST 0x40u
+
+static unsigned type_bit(const config_setting_t *s) {
+  switch (config_setting_type(s)) {
+  case CONFIG_TYPE_INT:
+  case CONFIG_TYPE_INT64:
+    return T_INT;
+  case CONFIG_TYPE_FLOAT:
+    return T_FLOAT;
+  case CONFIG_TYPE_STRING:
+    return T_STRING;
+  case CONFIG_TYPE_BOOL:
+    return T_BOOL;
+  case CONFIG_TYPE_GROUP:
+    return T_GROUP;
+  case CONFIG_TYPE_ARRAY:
+    return T_ARRAY;
+  case CONFIG_TYPE_LIST:
+    return T_LIST;
+  default:
+    return 0;
+  }
+}
+
+/* One key a group of the schema accepts. */
+typedef struct key_spec {
+  const char *name;
+  unsigned types; /* T_* bits */
+  int required;
+  const char *expect;  /* for "must be <expect>, got ..." */
+  const char *example; /* a correct setting, shown when the key is missing */
+} key_spec;
+
+/* Most keys one group of the schema takes (check_keys() keeps a flag each). */
+#define MAX_KEYS 16
+
+enum {
+  R_VERSION,
+  R_NAME,
+  R_PLUGIN_DIRS,
+  R_STORE,
+  R_LOG,
+  R_EXCHANGES,
+  R_FILTERS,
+  R_STRATEGIES,
+  R_SYMBOLS,
+  R_COUNT
+};
+static const key_spec root_keys[R_COUNT] = {
+    [R_VERSION] = {"version", T_INT, 1, "the integer 1", "version = 1;"},
+    [R_NAME] = {"name", T_STRING, 1, "a string", "name = \"demo\";"},
+    [R_PLUGIN_DIRS] = {"plugin_dirs", T_ARRAY | T_LIST, 0, "a list of folders [ \"dir\", ... ]",
+                       "plugin_dirs = [ \"../build/plugins\" ];"},
+    [R_STORE] = {"store", T_GROUP, 0, "a group { path = \"...\"; }",
+                 "store = { path = \"../var/demo\"; };"},
+    [R_LOG] = {"log", T_GROUP, 0, "a group { level = \"info\"; }", "log = { level = \"info\"; };"},
+    [R_EXCHANGES] = {"exchanges", T_GROUP, 1, "a group of named exchanges { name = { ... }; }",
+                     "exchanges = { sim = { plugin = \"paper\"; }; };"},
+    [R_FILTERS] = {"filters", T_GROUP, 0, "a group of named filters { name = { ... }; }",
+                   "filters = { ha = { plugin = \"heikin_ashi\"; }; };"},
+    [R_STRATEGIES] = {"strategies", T_GROUP, 1, "a group of named strategies { name = { ... }; }",
+                      "strategies = { trend = { plugin = \"...\"; timeframe = \"5m\"; }; };"},
+    [R_SYMBOLS] = {"symbols", T_LIST | T_ARRAY, 1, "a list of symbols ( { ... }, { ... } )",
+                   "symbols = ( { symbol = \"BTC-USD\"; exchange = \"sim\"; strategy = "
+                   "\"trend\"; } );"},
+};
+
+_Static_assert(R_COUNT <= MAX_KEYS, "check_keys() needs more room");
+
+enum { ST_PATH, ST_COUNT };
+static const key_spec store_keys[ST_COUNT] = {
+    [ST_PATH] = {"path", T_STRING, 1, "a folder (a string)", "path = \"../var/demo\";"},
+};
+
+enum { L_LEVEL, L_COUNT };
+static const key_spec log_keys[L_COUNT] = {
+    [L_LEVEL] = {"level", T_STRING, 0, "one of error|warn|info|debug", "level = \"info\";"},
+};
+
+/* Exchanges and filters take the same keys. */
+enum { I_PLUGIN, I_PARAMS, I_COUNT };
+static const key_spec instance_keys[I_COUNT] = {
+    [I_PLUGIN] = {"plugin", T_STRING, 1, "a plugin id (a string)", "plugin = \"<id>\";"},
+    [I_PARAMS] = {"params", T_GROUP, 0, "a group of parameters { key = value; }", "params = { };"},
+};
+
+enum { S_PLUGIN, S_TIMEFRAME, S_FILTER, S_PARAMS, S_COUNT };
+static const key_spec strategy_keys[S_COUNT] = {
+    [S_PLUGIN] = {"plugin", T_STRING, 1, "a plugin id (a string)", "plugin = \"<id>\";"},
+    [S_TIMEFRAME] = {"timeframe", T_STRING | T_INT, 1,
+                     "a timeframe such as \"45s\", \"5m\", \"4h\" or \"1d\"",
+                     "timeframe = \"5m\";"},
+    [S_FILTER] = {"filter", T_STRING | T_ARRAY | T_LIST, 0,
+                  "a filter name or a list of them [ \"a\", \"b\" ]", "filter = \"ha\";"},
+    [S_PARAMS] = {"params", T_GROUP, 0, "a group of parameters { key = value; }", "params = { };"},
+};
+
+enum { Y_SYMBOL, Y_EXCHANGE, Y_STRATEGY, Y_ENABLED, Y_COUNT };
+static const key_spec symbol_keys[Y_COUNT] = {
+    [Y_SYMBOL] = {"symbol", T_STRING, 1, "the venue's symbol (a string)", "symbol = \"BTC-USD\";"},
+    [Y_EXCHANGE] = {"exchange", T_STRING, 1, "the name of an instance in exchanges",
+                    "exchange = \"sim\";"},
+    [Y_STRATEGY] = {"strategy", T_STRING, 1, "the name of an instance in strategies",
+                    "strategy = \"trend\";"},
+    [Y_ENABLED] = {"enabled", T_BOOL, 0, "true or false", "enabled = true;"},
+};
+
+/*
+ * Check the members of group against keys: unknown keys (with a
+ * did-you-mean), wrong types, missing required keys. found[k] receives the
+ * member for keys[k] when it is present with an accepted type.
+ */
+static void check_keys(checker *ck, const config_setting_t *group, const key_spec *keys, size_t n,
+                       const config_setting_t **found) {
+  int hinted[MAX_KEYS] = {0};
+  char what[128];
+  for (size_t k = 0; k < n; k++)
+    found[k] = NULL;
+
+  for (int i = 0; i < config_setting_length(group); i++) {
+    const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+    const char *name = config_setting_name(s);
+    size_t k = 0;
+    while (k < n && strcmp(keys[k].name, name) != 0)
+      k++;
+    if (k == n) {
+      suggest sg;
+      suggest_init(&sg, name);
+      for (size_t j = 0; j < n; j++)
+        suggest_add(&sg, keys[j].name);
+      if (sg.best) {
+        for (size_t j = 0; j < n; j++)
+          if (keys[j].name == sg.best)
+            hinted[j] = 1;
+        problem(ck, s, NULL, "unknown setting (did you mean '%s'?)", sg.best);
+      } else {
+        problem(ck, s, NULL, "unknown setting; allowed here: %s", sg.list);
+      }
+      continue;
+    }
+    if (!(type_bit(s) & keys[k].types)) {
+      tack_setting_describe(s, what, sizeof what);
+      problem(ck, s, NULL, "must be %s, got %s", keys[k].expect, what);
+      continue;
+    }
+    found[k] = s;
+  }
+
+  /* A misspelt key was already reported with its correction. */
+  for (size_t k = 0; k < n; k++)
+    if (keys[k].required && !hinted[k] && !config_setting_get_member(group, keys[k].name))
+      problem(ck, group, keys[k].name, "required setting is missing (for example: %s)",
+              keys[k].example);
+}
+
+/* ASCII only, whatever the locale. */
+static int lower_or_digit(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+static int valid_name(const char *s) {
+  size_t n = 0;
+  for (; s[n]; n++)
+    if (!(lower_or_digit(s[n]) || s[n] == '_' || s[n] == '-'))
+      return 0;
+  return n >= 1 && n <= NAME_MAX_LEN;
+}
+
+/* Plugin ids as the SDK defines them: [a-z0-9_.-]+. */
+static int valid_plugin_id(const char *s) {
+  size_t n = 0;
+  for (; s[n]; n++)
+    if (!(lower_or_digit(s[n]) || s[n] == '_' || s[n] == '-' || s[n] == '.'))
+      return 0;
+  return n >= 1;
+}
+
+/* Venue symbols: printable ASCII without spaces, short enough for the
+ * fixed-size symbol fields of the SDK. */
+static int valid_symbol(const char *s) {
+  size_t n = 0;
+  for (; s[n]; n++)
+    if (s[n] <= ' ' || s[n] > '~')
+      return 0;
+  return n >= 1 && n < TACK_SYMBOL_MAX;
+}
+
+static int64_t int_value(const config_setting_t *s) {
+  return config_setting_type(s) == CONFIG_TYPE_INT64 ? (int64_t)config_setting_get_int64(s)
+                                                     : (int64_t)config_setting_get_int(s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Paths                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Resolve "." and ".." by name in an absolute path, in place. */
+static void normalize_path(char *path) {
+  size_t len = 0;
+  const char *in = path;
+  while (*in) {
+    while (*in == '/')
+      in++;
+    if (!*in)
+      break;
+    const char *end = strchr(in, '/');
+    size_t n = end ? (size_t)(end - in) : strlen(in);
+    if (n == 1 && in[0] == '.') {
+      /* nothing */
+    } else if (n == 2 && in[0] == '.' && in[1] == '.') {
+      while (len > 0 && path[len - 1] != '/')
+        len--;
+      if (len > 0)
+        len--;
+    } else {
+      /* Output never overtakes input: each "/name" written was read. */
+      path[len++] = '/';
+      memmove(path + len, in, n);
+      len += n;
+    }
+    in += n;
+  }
+  if (len == 0)
+    path[len++] = '/';
+  path[len] = '\0';
+}
+
+/* p made absolute against dir: the real path when it exists, otherwise the
+ * joined path with "." and ".." resolved by name. NULL when out of memory. */
+static char *absolute_path(const char *dir, const char *p) {
+  char *joined = NULL;
+  char *out = NULL;
+  if (p[0] == '/') {
+    joined = tack_strdup(NULL, p);
+  } else {
+    size_t n = strlen(dir) + 1 + strlen(p) + 1;
+    joined = tack_alloc(NULL, n);
+    if (joined)
+      snprintf(joined, n, "%s/%s", dir, p);
+  }
+  if (!joined)
+    goto done;
+  char *real = realpath(joined, NULL);
+  if (real) {
+    out = tack_strdup(NULL, real);
+    free(real); /* realpath allocates with malloc */
+    goto done;
+  }
+  normalize_path(joined);
+  out = joined;
+  joined = NULL;
+done:
+  tack_free(NULL, joined);
+  return out;
+}
+
+/* The absolute folder that holds path (as given, so that a symlinked
+ * config resolves relative to the link's folder). */
+static int config_folder(const char *path, char **out) {
+  int rc = 0;
+  char *folder = NULL;
+  char cwd[PATH_MAX];
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    folder = tack_strdup(NULL, ".");
+  else if (slash == path)
+    folder = tack_strdup(NULL, "/");
+  else if ((folder = tack_alloc(NULL, (size_t)(slash - path) + 1)) != NULL)
+    snprintf(folder, (size_t)(slash - path) + 1, "%s", path);
+  if (!folder) {
+    rc = TACK_ENOMEM;
+    goto done;
+  }
+  if (folder[0] != '/' && !getcwd(cwd, sizeof cwd)) {
+    rc = TACK_EIO;
+    goto done;
+  }
+  *out = absolute_path(folder[0] == '/' ? "/" : cwd, folder);
+  if (!*out)
+    rc = TACK_ENOMEM;
+done:
+  tack_free(NULL, folder);
+  return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading the file                                                          */
+/* ------------------------------------------------------------------------ */
+
+static int read_config_file(tack_config *cfg, const char *path, tack_diag *d) {
+  struct stat st;
+  FILE *f;
+  int rc;
+
+  if (stat(path, &st) != 0 || !(f = fopen(path, "r"))) {
+    int err = errno;
+    tack_diag_add(d, path, 0, NULL, "cannot read the config file: %s", strerror(err));
+    return err == ENOENT ? TACK_ENOENT : TACK_EIO;
+  }
+  fclose(f);
+  if (S_ISDIR(st.st_mode)) {
+    tack_diag_add(d, path, 0, NULL, "is a folder; give the path of a config file");
+    return TACK_EIO;
+  }
+  rc = config_folder(path, &cfg->dir);
+  if (rc) {
+    if (rc == TACK_EIO)
+      tack_diag_add(d, path, 0, NULL, "cannot tell the config's folder: %s", strerror(errno));
+    return rc;
+  }
+
+  /* @include paths are relative to the config's folder, like every other
+   * path in it, whatever the working directory. */
+  config_set_include_dir(&cfg->lc, cfg->dir);
+  /* So that plugins reading a double through libconfig get an int literal
+   * converted; every check here still looks at the setting's own type. */
+  config_set_auto_convert(&cfg->lc, 1);
+  if (config_read_file(&cfg->lc, path) == CONFIG_TRUE)
+    return 0;
+
+  if (config_error_type(&cfg->lc) == CONFIG_ERR_FILE_IO) {
+    tack_diag_add(d, path, 0, NULL, "cannot read the config file");
+    return TACK_EIO;
+  }
+  const char *file = config_error_file(&cfg->lc) ? config_error_file(&cfg->lc) : path;
+  const char *msg = config_error_text(&cfg->lc) ? config_error_text(&cfg->lc) : "parse error";
+  if (strcmp(msg, "syntax error") == 0)
+    tack_diag_add(d, file, config_error_line(&cfg->lc), NULL,
+                  "syntax error on this line or the one before (a missing '=', ',' or closing "
+                  "bracket; an unterminated string is reported at the end of the file)");
+  else
+    tack_diag_add(d, file, config_error_line(&cfg->lc), NULL, "%s", msg);
+  return TACK_ECONFIG;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Integer literals libconfig truncates                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Append to files every distinct source file of s and its members. */
+static void collect_sources(const config_setting_t *s, const char **files, size_t *n) {
+  const char *f = config_setting_source_file(s);
+  if (f) {
+    size_t i = 0;
+    while (i < *n && strcmp(files[i], f) != 0)
+      i++;
+    if (i == *n && *n < MAX_SOURCES)
+      files[(*n)++] = f;
+  }
+  if (config_setting_is_aggregate(s))
+    for (int i = 0; i < config_setting_length(s); i++)
+      collect_sources(config_setting_get_elem(s, (unsigned)i), files, n);
+}
+
+/* The nth (0-based) 32-bit integer setting on file:line, in document order. */
+static const config_setting_t *nth_int_on_line(const config_setting_t *s, const char *file,
+                                               int line, int *nth) {
+  if (config_setting_type(s) == CONFIG_TYPE_INT && (int)config_setting_source_line(s) == line &&
+      config_setting_source_file(s) && strcmp(config_setting_source_file(s), file) == 0) {
+    if ((*nth)-- == 0)
+      return s;
+  }
+  if (config_setting_is_aggregate(s))
+    for (int i = 0; i < config_setting_length(s); i++) {
+      const config_setting_t *hit =
+          nth_int_on_line(config_setting_get_elem(s, (unsigned)i), file, line, nth);
+      if (hit)
+        return hit;
+    }
+  return NULL;
+}
+
+static int name_char(char c) {
+  return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '*';
+}
+
+/*
+ * Scan one source text for integer literals without L that do not fit in
+ * 32 bits. It follows libconfig's lexer far enough to skip comments,
+ * strings and setting names, and counts integer literals per line so that
+ * each one is matched to its setting.
+ */
+static void scan_literals(checker *ck, const char *file, const char *src, size_t len) {
+  int line = 1;
+  int ints_on_line = 0;
+  size_t i = 0;
+  while (i < len) {
+    char c = src[i];
+    if (c == '\n') {
+      line++;
+      ints_on_line = 0;
+      i++;
+    } else if (c == '#' || (c == '/' && i + 1 < len && src[i + 1] == '/')) {
+      while (i < len && src[i] != '\n')
+        i++;
+    } else if (c == '/' && i + 1 < len && src[i + 1] == '*') {
+      for (i += 2; i < len && !(src[i] == '*' && i + 1 < len && src[i + 1] == '/'); i++)
+        if (src[i] == '\n')
+          line++;
+      i += 2;
+    } else if (c == '"') {
+      for (i++; i < len && src[i] != '"'; i++) {
+        if (src[i] == '\\')
+          i++;
+        if (i < len && src[i] == '\n')
+          line++;
+      }
+      i++;
+    } else if (isalpha((unsigned char)c) || c == '*') {
+      while (i < len && name_char(src[i]))
+        i++;
+    } else if (isdigit((unsigned char)c) ||
+               (c == '.' && i + 1 < len && isdigit((unsigned char)src[i + 1]))) {
+      size_t start = i;
+      int hex = c == '0' && i + 1 < len && (src[i + 1] == 'x' || src[i + 1] == 'X');
+      int is_float = 0;
+      uint64_t v = 0;
+      if (hex) {
+        for (i += 2; i < len && isxdigit((unsigned char)src[i]); i++) {
+          int digit = isdigit((unsigned char)src[i]) ? src[i] - '0'
+                                                     : tolower((unsigned char)src[i]) - 'a' + 10;
+          if (v <= UINT32_MAX)
+            v = v * 16 + (uint64_t)digit;
+        }
+      } else {
+        for (; i < len; i++) {
+          char ch = src[i];
+          if (isdigit((unsigned char)ch)) {
+            if (v <= UINT32_MAX)
+              v = v * 10 + (uint64_t)(ch - '0');
+          } else if (ch == '.' || ch == 'e' || ch == 'E') {
+            is_float = 1;
+          } else if (!((ch == '+' || ch == '-') && (src[i - 1] == 'e' || src[i - 1] == 'E'))) {
+            break;
+          }
+        }
+      }
+      int is_long = i < len && (src[i] == 'L' || src[i] == 'l');
+      while (i < len && name_char(src[i]))
+        i++;
+      if (is_float || is_long)
+        continue;
+      int negative = start > 0 && src[start - 1] == '-';
+      uint64_t limit = negative ? UINT64_C(2147483648) : UINT64_C(2147483647);
+      int nth = ints_on_line++;
+      if (v <= limit)
+        continue;
+      char lit[40];
+      size_t n = i - start < sizeof lit - 1 ? i - start : sizeof lit - 1;
+      memcpy(lit, src + start, n);
+      lit[n] = '\0';
+      const config_setting_t *s =
+          nth_int_on_line(config_root_setting(&ck->cfg->lc), file, line, &nth);
+      if (s) {
+        problem(ck, s, NULL,
+                "%s%s does not fit in 32 bits and libconfig would read it as %d; write %s%sL "
+                "for a 64-bit integer (or %s%s.0 for a number)",
+                negative ? "-" : "", lit, config_setting_get_int(s), negative ? "-" : "", lit,
+                negative ? "-" : "", lit);
+      } else {
+        tack_diag_add(ck->d, file, line, NULL,
+                      "%s does not fit in 32 bits and libconfig would truncate it; write %sL", lit,
+                      lit);
+        ck->problems++;
+      }
+    } else {
+      i++;
+    }
+  }
+}
+
+static int scan_file_literals(checker *ck, const char *file) {
+  int rc = 0;
+  char *fs_path = NULL;
+  char *src = NULL;
+  FILE *f = NULL;
+
+  /* libconfig names an included file as its @include gave it, relative to
+   * the include folder; the main file as its path was given. */
+  if (file[0] == '/' || strcmp(file, ck->cfg->path) == 0)
+    fs_path = tack_strdup(NULL, file);
+  else
+    fs_path = absolute_path(ck->cfg->dir, file);
+  if (!fs_path) {
+    rc = TACK_ENOMEM;
+    goto done;
+  }
+  /* libconfig just read the file: if it cannot be read again, there is
+   * nothing more to learn from it. */
+  f = fopen(fs_path, "r");
+  if (!f || fseek(f, 0, SEEK_END) != 0)
+    goto done;
+  long size = ftell(f);
+  if (size < 0 || fseek(f, 0, SEEK_SET) != 0)
+    goto done;
+  size_t len = (size_t)size < SOURCE_MAX ? (size_t)size : SOURCE_MAX;
+  src = tack_alloc(NULL, len + 1);
+  if (!src) {
+    rc = TACK_ENOMEM;
+    goto done;
+  }
+  len = fread(src, 1, len, f);
+  scan_literals(ck, file, src, len);
+done:
+  if (f)
+    fclose(f);
+  tack_free(NULL, src);
+  tack_free(NULL, fs_path);
+  return rc;
+}
+
+static int check_int_literals(checker *ck) {
+  const char *files[MAX_SOURCES];
+  size_t n = 0;
+  collect_sources(config_root_setting(&ck->cfg->lc), files, &n);
+  for (size_t i = 0; i < n; i++) {
+    int rc = scan_file_literals(ck, files[i]);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sections                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static void check_bot_name(checker *ck, const config_setting_t *s) {
+  const char *name = config_setting_get_string(s);
+  if (valid_name(name))
+    ck->cfg->name = name;
+  else
+    problem(ck, s, NULL,
+            "\"%.64s\" is not a bot name: use 1 to %d lowercase letters, digits, '_' or '-'", name,
+            NAME_MAX_LEN);
+}
+
+static int load_plugin_dirs(checker *ck, const config_setting_t *list) {
+  tack_config *cfg = ck->cfg;
+  char what[128];
+  int n = config_setting_length(list);
+  cfg->plugin_dirs = tack_calloc(NULL, (size_t)n + 1, sizeof *cfg->plugin_dirs);
+  if (!cfg->plugin_dirs)
+    return TACK_ENOMEM;
+  for (int i = 0; i < n; i++) {
+    const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
+    if (config_setting_type(el) != CONFIG_TYPE_STRING) {
+      tack_setting_describe(el, what, sizeof what);
+      problem(ck, el, NULL, "must be a folder (a string), got %s", what);
+      continue;
+    }
+    const char *dir = config_setting_get_string(el);
+    if (!dir[0]) {
+      problem(ck, el, NULL, "must be a folder, got an empty string");
+      continue;
+    }
+    char *abs = absolute_path(cfg->dir, dir);
+    if (!abs)
+      return TACK_ENOMEM;
+    cfg->plugin_dirs[cfg->n_plugin_dirs++] = abs;
+  }
+  return 0;
+}
+
+static int load_store(checker *ck, const config_setting_t *group) {
+  const config_setting_t *f[ST_COUNT];
+  check_keys(ck, group, store_keys, ST_COUNT, f);
+  if (!f[ST_PATH])
+    return 0;
+  const char *path = config_setting_get_string(f[ST_PATH]);
+  if (!path[0]) {
+    problem(ck, f[ST_PATH], NULL, "must be a folder, got an empty string");
+    return 0;
+  }
+  ck->cfg->store_path = absolute_path(ck->cfg->dir, path);
+  return ck->cfg->store_path ? 0 : TACK_ENOMEM;
+}
+
+static void load_log(checker *ck, const config_setting_t *group) {
+  const config_setting_t *f[L_COUNT];
+  check_keys(ck, group, log_keys, L_COUNT, f);
+  if (f[L_LEVEL] &&
+      tack_log_parse_level(config_setting_get_string(f[L_LEVEL]), &ck->cfg->log_level) != 0)
+    problem(ck, f[L_LEVEL], NULL, "must be one of error|warn|info|debug, got \"%.32s\"",
+            config_setting_get_string(f[L_LEVEL]));
+}
+
+/*
+ * Fill inst from s, a member of section: its name, its plugin id and its
+ * params group. found receives s's known members (keys has n entries, with
+ * "plugin" first and "params" last).
+ */
+static void load_instance(checker *ck, const config_setting_t *s, const char *section,
+                          uint32_t kind, const key_spec *keys, size_t n, tack_cfg_instance *inst,
+                          const config_setting_t **found) {
+  char what[128];
+  inst->name = config_setting_name(s);
+  inst->section = section;
+  inst->kind = kind;
+  inst->setting = s;
+  inst->file = config_setting_source_file(s);
+  inst->line = (int)config_setting_source_line(s);
+  if (!valid_name(inst->name))
+    problem(ck, s, NULL, "instance names are 1 to %d lowercase letters, digits, '_' or '-'",
+            NAME_MAX_LEN);
+  if (!config_setting_is_group(s)) {
+    tack_setting_describe(s, what, sizeof what);
+    problem(ck, s, NULL, "must be a group { plugin = \"<id>\"; ... }, got %s", what);
+    for (size_t k = 0; k < n; k++)
+      found[k] = NULL;
+    return;
+  }
+  check_keys(ck, s, keys, n, found);
+  if (found[0]) {
+    const char *id = config_setting_get_string(found[0]);
+    if (valid_plugin_id(id))
+      inst->plugin_id = id;
+    else
+      problem(ck, found[0], NULL,
+              "\"%.64s\" is not a plugin id: ids are lowercase letters, digits, '_', '.' and '-'",
+              id);
+  }
+  inst->params = found[n - 1];
+}
+
+/* Exchanges or filters. cap leaves room after the section's own instances
+ * (filters keep the implicit ones there). */
+static int load_section(checker *ck, const config_setting_t *group, const char *section,
+                        uint32_t kind, size_t extra, tack_cfg_instance **arr, size_t *n) {
+  const config_setting_t *f[I_COUNT];
+  size_t count = group ? (size_t)config_setting_length(group) : 0;
+  *arr = tack_calloc(NULL, count + extra + 1, sizeof **arr);
+  if (!*arr)
+    return TACK_ENOMEM;
+  for (size_t i = 0; i < count; i++) {
+    load_instance(ck, config_setting_get_elem(group, (unsigned)i), section, kind, instance_keys,
+                  I_COUNT, &(*arr)[i], f);
+    (*n)++;
+  }
+  return 0;
+}
+
+static size_t count_filter_refs(const config_setting_t *strategies) {
+  size_t refs = 0;
+  for (int i = 0; strategies && i < config_setting_length(strategies); i++) {
+    const config_setting_t *st = config_setting_get_elem(strategies, (unsigned)i);
+    const config_setting_t *f =
+        config_setting_is_group(st) ? config_setting_get_member(st, "filter") : NULL;
+    if (f && config_setting_is_aggregate(f))
+      refs += (size_t)config_setting_length(f);
+    else if (f)
+      refs++;
+  }
+  return refs;
+}
+
+static tack_cfg_instance *find_instance(tack_cfg_instance *arr, size_t n, const char *name,
+                                        int implicit) {
+  for (size_t i = 0; i < n; i++)
+    if (arr[i].implicit == implicit && arr[i].name && strcmp(arr[i].name, name) == 0)
+      return &arr[i];
+  return NULL;
+}
+
+/* One name of a strategy's filter chain: an instance of `filters`, or else
+ * a plugin id used with default params (checked when resolving). */
+static tack_cfg_instance *filter_ref(tack_config *cfg, size_t n_explicit,
+                                     const config_setting_t *el, const char *name) {
+  tack_cfg_instance *fi = find_instance(cfg->filters, n_explicit, name, 0);
+  if (!fi)
+    fi = find_instance(cfg->filters, cfg->n_filters, name, 1);
+  if (fi)
+    return fi;
+  fi = &cfg->filters[cfg->n_filters++];
+  fi->name = name;
+  fi->section = "filters";
+  fi->kind = TACK_KIND_FILTER;
+  fi->plugin_id = name;
+  fi->setting = el;
+  fi->file = config_setting_source_file(el);
+  fi->line = (int)config_setting_source_line(el);
+  fi->implicit = 1;
+  return fi;
+}
+
+static int load_filter_chain(checker *ck, tack_cfg_strategy *st, const config_setting_t *chain,
+                             size_t n_explicit) {
+  char what[128];
+  int scalar = !config_setting_is_aggregate(chain);
+  size_t n = scalar ? 1 : (size_t)config_setting_length(chain);
+  st->filters = tack_calloc(NULL, n + 1, sizeof *st->filters);
+  if (!st->filters)
+    return TACK_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    const config_setting_t *el = scalar ? chain : config_setting_get_elem(chain, (unsigned)i);
+    if (config_setting_type(el) != CONFIG_TYPE_STRING) {
+      tack_setting_describe(el, what, sizeof what);
+      problem(ck, el, NULL, "must be a filter name (a string), got %s", what);
+      continue;
+    }
+    const char *name = config_setting_get_string(el);
+    if (!valid_plugin_id(name)) {
+      problem(ck, el, NULL,
+              "\"%.64s\" names neither an instance of filters nor a plugin id (lowercase "
+              "letters, digits, '_', '.' and '-')",
+              name);
+      continue;
+    }
+    st->filters[st->n_filters++] = filter_ref(ck->cfg, n_explicit, el, name);
+  }
+  return 0;
+}
+
+static void load_timeframe(checker *ck, tack_cfg_strategy *st, const config_setting_t *s) {
+  char what[128];
+  int ok;
+  if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+    ok = tack_timeframe_parse(config_setting_get_string(s), &st->timeframe_s) == 0;
+  } else {
+    int64_t v = int_value(s);
+    ok = v > 0 && v <= (int64_t)TIMEFRAME_MAX_S;
+    if (ok)
+      st->timeframe_s = (uint32_t)v;
+  }
+  if (!ok) {
+    tack_setting_describe(s, what, sizeof what);
+    problem(ck, s, NULL,
+            "must be a timeframe such as \"45s\", \"5m\", \"4h\" or \"1d\" (whole seconds, more "
+            "than 0, at most 7 days), got %s",
+            what);
+  }
+}
+
+static int load_strategies(checker *ck, const config_setting_t *group, size_t n_explicit) {
+  tack_config *cfg = ck->cfg;
+  const config_setting_t *f[S_COUNT];
+  size_t count = (size_t)config_setting_length(group);
+  cfg->strategies = tack_calloc(NULL, count + 1, sizeof *cfg->strategies);
+  if (!cfg->strategies)
+    return TACK_ENOMEM;
+  for (size_t i = 0; i < count; i++) {
+    tack_cfg_strategy *st = &cfg->strategies[cfg->n_strategies++];
+    load_instance(ck, config_setting_get_elem(group, (unsigned)i), "strategies", TACK_KIND_STRATEGY,
+                  strategy_keys, S_COUNT, &st->inst, f);
+    if (f[S_TIMEFRAME])
+      load_timeframe(ck, st, f[S_TIMEFRAME]);
+    if (f[S_FILTER]) {
+      int rc = load_filter_chain(ck, st, f[S_FILTER], n_explicit);
+      if (rc)
+        return rc;
+    }
+  }
+  return 0;
+}
+
+static void unknown_ref(checker *ck, const config_setting_t *s, const char *what,
+                        const char *section, const suggest *sg) {
+  if (sg->best)
+    problem(ck, s, NULL, "unknown %s '%.64s' (did you mean '%s'?)", what, sg->target, sg->best);
+  else if (sg->count)
+    problem(ck, s, NULL, "unknown %s '%.64s'; %s defines: %s", what, sg->target, section, sg->list);
+  else
+    problem(ck, s, NULL, "unknown %s '%.64s'; %s defines none", what, sg->target, section);
+}
+
+static void load_symbol(checker *ck, const config_setting_t *el, tack_cfg_symbol *sym) {
+  tack_config *cfg = ck->cfg;
+  const config_setting_t *f[Y_COUNT];
+  char what[128];
+  suggest sg;
+
+  sym->enabled = 1;
+  sym->file = config_setting_source_file(el);
+  sym->line = (int)config_setting_source_line(el);
+  if (!config_setting_is_group(el)) {
+    tack_setting_describe(el, what, sizeof what);
+    problem(ck, el, NULL,
+            "must be a group { symbol = \"...\"; exchange = \"...\"; strategy = \"...\"; }, got %s",
+            what);
+    return;
+  }
+  check_keys(ck, el, symbol_keys, Y_COUNT, f);
+  if (f[Y_SYMBOL]) {
+    const char *symbol = config_setting_get_string(f[Y_SYMBOL]);
+    if (valid_symbol(symbol))
+      sym->symbol = symbol;
+    else
+      problem(ck, f[Y_SYMBOL], NULL,
+              "\"%.64s\" is not a symbol: 1 to %d printable characters without spaces", symbol,
+              TACK_SYMBOL_MAX - 1);
+  }
+  if (f[Y_EXCHANGE]) {
+    const char *name = config_setting_get_string(f[Y_EXCHANGE]);
+    sym->exchange = find_instance(cfg->exchanges, cfg->n_exchanges, name, 0);
+    if (!sym->exchange) {
+      suggest_init(&sg, name);
+      for (size_t i = 0; i < cfg->n_exchanges; i++)
+        suggest_add(&sg, cfg->exchanges[i].name);
+      unknown_ref(ck, f[Y_EXCHANGE], "exchange", "exchanges", &sg);
+    }
+  }
+  if (f[Y_STRATEGY]) {
+    const char *name = config_setting_get_string(f[Y_STRATEGY]);
+    for (size_t i = 0; i < cfg->n_strategies && !sym->strategy; i++)
+      if (strcmp(cfg->strategies[i].inst.name, name) == 0)
+        sym->strategy = &cfg->strategies[i];
+    if (!sym->strategy) {
+      suggest_init(&sg, name);
+      for (size_t i = 0; i < cfg->n_strategies; i++)
+        suggest_add(&sg, cfg->strategies[i].inst.name);
+      unknown_ref(ck, f[Y_STRATEGY], "strategy", "strategies", &sg);
+    }
+  }
+  if (f[Y_ENABLED])
+    sym->enabled = config_setting_get_bool(f[Y_ENABLED]) ? 1 : 0;
+
+  /* One venue trades a symbol once; the same symbol on two venues is two
+   * markets. */
+  for (const tack_cfg_symbol *prev = cfg->symbols; prev < sym; prev++) {
+    if (sym->symbol && prev->symbol && sym->exchange && prev->exchange == sym->exchange &&
+        strcmp(prev->symbol, sym->symbol) == 0) {
+      problem(ck, f[Y_SYMBOL], NULL, "duplicate: %s on exchange %s is already listed at %s:%d",
+              sym->symbol, sym->exchange->name, prev->file ? prev->file : "?", prev->line);
+      break;
+    }
+  }
+}
+
+static int load_symbols(checker *ck, const config_setting_t *list) {
+  tack_config *cfg = ck->cfg;
+  size_t count = (size_t)config_setting_length(list);
+  if (count == 0)
+    problem(ck, list, NULL,
+            "lists no symbol; add one: ( { symbol = \"BTC-USD\"; exchange = \"...\"; strategy = "
+            "\"...\"; } )");
+  cfg->symbols = tack_calloc(NULL, count + 1, sizeof *cfg->symbols);
+  if (!cfg->symbols)
+    return TACK_ENOMEM;
+  for (size_t i = 0; i < count; i++)
+    load_symbol(ck, config_setting_get_elem(list, (unsigned)i), &cfg->symbols[cfg->n_symbols++]);
+  return 0;
+}
+
+/* Whether the folders the config names for plugins are known exactly: no
+ * problem inside plugin_dirs, no plugin_dirs of the wrong type, and no
+ * misspelling of it ("plugin_dir = ..."). */
+static int plugin_dirs_trusted(const config_setting_t *root, const config_setting_t *dirs,
+                               int dir_problems) {
+  if (dir_problems)
+    return 0;
+  for (int i = 0; i < config_setting_length(root); i++) {
+    const char *name = config_setting_name(config_setting_get_elem(root, (unsigned)i));
+    int dist = tack_edit_distance(name, root_keys[R_PLUGIN_DIRS].name, 2);
+    if (dist <= 2 && (dist > 0 || !dirs))
+      return 0;
+  }
+  return 1;
+}
+
+static int check_schema(checker *ck) {
+  tack_config *cfg = ck->cfg;
+  const config_setting_t *root = config_root_setting(&cfg->lc);
+  const config_setting_t *f[R_COUNT];
+  int rc;
+
+  /* Another schema version may mean other keys: judging them by this
+   * version's rules would only bury the one message that matters. */
+  const config_setting_t *version = config_setting_get_member(root, "version");
+  if (version && type_bit(version) == T_INT && int_value(version) != SCHEMA_VERSION) {
+    problem(ck, version, NULL,
+            "schema version %lld is not supported: this tack reads version %d (a newer tack may "
+            "read it)",
+            (long long)int_value(version), SCHEMA_VERSION);
+    return 0;
+  }
+  cfg->version = SCHEMA_VERSION;
+  ck->version_ok = 1;
+
+  check_keys(ck, root, root_keys, R_COUNT, f);
+  rc = check_int_literals(ck);
+  if (rc)
+    return rc;
+  if (f[R_NAME])
+    check_bot_name(ck, f[R_NAME]);
+  int before = ck->problems;
+  if (f[R_PLUGIN_DIRS] && (rc = load_plugin_dirs(ck, f[R_PLUGIN_DIRS])) != 0)
+    return rc;
+  ck->dirs_trusted = plugin_dirs_trusted(root, f[R_PLUGIN_DIRS], ck->problems - before);
+  if (f[R_STORE] && (rc = load_store(ck, f[R_STORE])) != 0)
+    return rc;
+  if (f[R_LOG])
+    load_log(ck, f[R_LOG]);
+
+  rc = load_section(ck, f[R_EXCHANGES], "exchanges", TACK_KIND_EXCHANGE, 0, &cfg->exchanges,
+                    &cfg->n_exchanges);
+  if (rc)
+    return rc;
+  rc = load_section(ck, f[R_FILTERS], "filters", TACK_KIND_FILTER,
+                    count_filter_refs(f[R_STRATEGIES]), &cfg->filters, &cfg->n_filters);
+  if (rc)
+    return rc;
+  if (f[R_STRATEGIES] && (rc = load_strategies(ck, f[R_STRATEGIES], cfg->n_filters)) != 0)
+    return rc;
+  if (f[R_SYMBOLS] && (rc = load_symbols(ck, f[R_SYMBOLS])) != 0)
+    return rc;
+  return 0;
+}
+
+/* tack_config_load(), or with partial tack_config_load_partial(). */
+static int load(const char *path, tack_config **out, tack_diag *d, int partial) {
+  checker ck = {NULL, d, 0, 0, 0};
+  tack_config *cfg = NULL;
+  int rc;
+
+  *out = NULL;
+  cfg = tack_calloc(NULL, 1, sizeof *cfg);
+  if (!cfg) {
+    rc = TACK_ENOMEM;
+    goto fail;
+  }
+  config_init(&cfg->lc);
+  cfg->log_level = TACK_LOG_INFO;
+  cfg->path = tack_strdup(NULL, path);
+  if (!cfg->path) {
+    rc = TACK_ENOMEM;
+    goto fail;
+  }
+  rc = read_config_file(cfg, path, d);
+  if (rc)
+    goto fail;
+  ck.cfg = cfg;
+  rc = check_schema(&ck);
+  if (rc)
+    goto fail;
+  if (ck.problems) {
+    rc = TACK_ECONFIG;
+    if (!(partial && ck.version_ok && ck.dirs_trusted))
+      goto fail;
+    cfg->invalid = 1;
+  }
+  *out = cfg;
+  return rc;
+
+fail:
+  if (rc == TACK_ENOMEM)
+    tack_diag_add(d, path, 0, NULL, "out of memory while reading the config");
+  tack_config_free(cfg);
+  return rc;
+}
+
+int tack_config_load(const char *path, tack_config **out, tack_diag *d) {
+  return load(path, out, d, 0);
+}
+
+int tack_config_load_partial(const char *path, tack_config **out, tack_diag *d) {
+  return load(path, out, d, 1);
+}
+
+int tack_config_load_plugins(const tack_config *cfg, const char *const *extra_dirs, size_t n_extra,
+                             tack_loader *ld, tack_diag *d) {
+  int rc = 0;
+  for (size_t i = 0; i < n_extra && rc != TACK_ENOMEM; i++)
+    rc = tack_loader_scan_dir(ld, extra_dirs[i]);
+  for (size_t i = 0; i < cfg->n_plugin_dirs && rc != TACK_ENOMEM; i++)
+    rc = tack_loader_scan_dir(ld, cfg->plugin_dirs[i]);
+  if (rc != TACK_ENOMEM)
+    rc = tack_loader_scan_defaults(ld, "/proc/self/exe");
+  if (rc == TACK_ENOMEM) {
+    tack_diag_add(d, NULL, 0, NULL, "cannot load plugins: %s", tack_strerror(rc));
+    return rc;
+  }
+  return 0;
+}
+
+void tack_config_free(tack_config *cfg) {
+  if (!cfg)
+    return;
+  for (size_t i = 0; i < cfg->n_strategies; i++)
+    tack_free(NULL, cfg->strategies[i].filters);
+  tack_free(NULL, cfg->strategies);
+  tack_free(NULL, cfg->exchanges);
+  tack_free(NULL, cfg->filters);
+  tack_free(NULL, cfg->symbols);
+  for (size_t i = 0; i < cfg->n_plugin_dirs; i++)
+    tack_free(NULL, cfg->plugin_dirs[i]);
+  tack_free(NULL, cfg->plugin_dirs);
+  tack_free(NULL, cfg->store_path);
+  tack_free(NULL, cfg->dir);
+  tack_free(NULL, cfg->path);
+  config_destroy(&cfg->lc);
+  tack_free(NULL, cfg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Resolving plugins                                                         */
+/* ------------------------------------------------------------------------ */
+
+static const tack_plugin *find_plugin(const tack_plugin_set *set, const char *id) {
+  for (size_t i = 0; i < set->n_plugins; i++)
+    if (strcmp(set->plugins[i]->desc->id, id) == 0)
+      return set->plugins[i];
+  return NULL;
+}
+
+static const char *id_tail(const char *id) {
+  const char *dot = strrchr(id, '.');
+  return dot ? dot + 1 : id;
+}
+
+/* Close enough to list: two edits, or the same last part after a '.'
+ * ("momentum" for "example.momentum"). */
+static int similar_id(const char *a, const char *b) {
+  return tack_edit_distance(a, b, 2) <= 2 || strcmp(id_tail(a), id_tail(b)) == 0;
+}
+
+/* "a (strategy), b (filter)": loaded ids like id, those of kind first. */
+static size_t similar_ids(const tack_plugin_set *set, const char *id, uint32_t kind, text *t) {
+  size_t listed = 0;
+  for (int same_kind = 1; same_kind >= 0; same_kind--)
+    for (size_t i = 0; i < set->n_plugins && listed < MAX_SIMILAR; i++) {
+      const tack_plugin_desc *desc = set->plugins[i]->desc;
+      if ((desc->kind == kind) != same_kind || !similar_id(id, desc->id))
+        continue;
+      text_add(t, "%s%s (%s)", listed ? ", " : "", desc->id, kind_noun(desc->kind));
+      listed++;
+    }
+  return listed;
+}
+
+/* Whether a refused file may be the one that carries id: it is named after
+ * the id (or the id's prefix, "example" for "example.momentum"), or the
+ * loader's message quotes the id. */
+static int refusal_may_carry(const tack_refusal *r, const char *id) {
+  char quoted[160];
+  const char *base = strrchr(r->path, '/');
+  base = base ? base + 1 : r->path;
+  size_t n = strlen(base);
+  if (n > 3 && strcmp(base + n - 3, ".so") == 0)
+    n -= 3;
+  size_t idn = strlen(id);
+  if (idn >= n && strncmp(id, base, n) == 0 && (idn == n || id[n] == '.'))
+    return 1;
+  snprintf(quoted, sizeof quoted, "'%s'", id);
+  return r->message && strstr(r->message, quoted) != NULL;
+}
+
+static void report_not_loaded(checker *ck, const tack_cfg_instance *ci,
+                              const config_setting_t *where, const tack_plugin_set *set) {
+  char why[768];
+  char head[256];
+  text t;
+  text_init(&t, why, sizeof why);
+
+  if (ci->implicit) {
+    suggest sg;
+    suggest_init(&sg, ci->name);
+    for (size_t i = 0; i < ck->cfg->n_filters; i++)
+      if (!ck->cfg->filters[i].implicit)
+        suggest_add(&sg, ck->cfg->filters[i].name);
+    snprintf(head, sizeof head,
+             "unknown filter '%s': filters has no instance of that name and no plugin with that "
+             "id is loaded",
+             ci->name);
+    if (sg.best)
+      text_add(&t, "; did you mean the instance '%s'?", sg.best);
+  } else {
+    snprintf(head, sizeof head, "plugin '%s' is not loaded", ci->plugin_id);
+  }
+
+  size_t refused = 0;
+  for (size_t i = 0; i < set->n_refusals; i++) {
+    const tack_refusal *r = set->refusals[i];
+    if (!refusal_may_carry(r, ci->plugin_id))
+      continue;
+    if (refused++ == 0)
+      text_add(&t, "; a refused file may carry it: %s", r->message ? r->message : r->path);
+  }
+  if (refused > 1)
+    text_add(&t, " (and %zu more refused files may carry it)", refused - 1);
+  if (refused == 0) {
+    char similar[320];
+    text st;
+    text_init(&st, similar, sizeof similar);
+    if (similar_ids(set, ci->plugin_id, ci->kind, &st) > 0)
+      text_add(&t, "; similar loaded plugins: %s", similar);
+    else if (set->n_plugins == 0)
+      text_add(&t, "; no plugins are loaded at all: check plugin_dirs, --plugin-dir and "
+                   "TACK_PLUGIN_PATH");
+    else
+      text_add(&t, "; `tack plugins` lists the %zu loaded plugins", set->n_plugins);
+  }
+  problem(ck, where, NULL, "%s%s", head, why);
+}
+
+/* A filter named by plugin id gets default params: that cannot satisfy a
+ * required one. */
+static void check_implicit_params(checker *ck, const tack_cfg_instance *ci,
+                                  const tack_plugin_desc *desc) {
+  for (const tack_param_spec *p = desc->params; p && p->name; p++)
+    if (p->flags & TACK_PARAM_REQUIRED)
+      problem(ck, ci->setting, NULL,
+              "filter plugin %s requires the parameter '%s': define an instance of it in "
+              "filters with params and name that instance here",
+              desc->id, p->name);
+}
+
+static void resolve_instance(checker *ck, tack_cfg_instance *ci, const tack_plugin_set *set) {
+  ci->plugin = NULL;
+  if (!ci->plugin_id)
+    return; /* only in a config that failed to load */
+  const config_setting_t *where =
+      ci->implicit ? ci->setting : config_setting_get_member(ci->setting, "plugin");
+  const tack_plugin *p = find_plugin(set, ci->plugin_id);
+  if (!p) {
+    report_not_loaded(ck, ci, where, set);
+    return;
+  }
+  if (p->desc->kind != ci->kind) {
+    if (ci->implicit)
+      problem(ck, where, NULL,
+              "'%s' is not an instance of filters, and plugin '%s' is %s, not a filter", ci->name,
+              ci->plugin_id, kind_phrase(p->desc->kind));
+    else
+      problem(ck, where, NULL, "plugin '%s' is %s; %s need %s plugin", ci->plugin_id,
+              kind_phrase(p->desc->kind), ci->section, kind_phrase(ci->kind));
+    return;
+  }
+  if (ci->implicit)
+    check_implicit_params(ck, ci, p->desc);
+  else if (tack_params_check_at(p->desc, ci->params, ci->setting, ck->d) != 0)
+    ck->problems++;
+  ci->plugin = p;
+}
+
+static void unbind_all(tack_config *cfg) {
+  for (size_t i = 0; i < cfg->n_exchanges; i++)
+    cfg->exchanges[i].plugin = NULL;
+  for (size_t i = 0; i < cfg->n_filters; i++)
+    cfg->filters[i].plugin = NULL;
+  for (size_t i = 0; i < cfg->n_strategies; i++)
+    cfg->strategies[i].inst.plugin = NULL;
+}
+
+int tack_config_resolve_set(tack_config *cfg, const tack_plugin_set *set, tack_diag *d) {
+  checker ck = {cfg, d, 0, 1, 1};
+  for (size_t i = 0; i < cfg->n_exchanges; i++)
+    resolve_instance(&ck, &cfg->exchanges[i], set);
+  for (size_t i = 0; i < cfg->n_filters; i++)
+    resolve_instance(&ck, &cfg->filters[i], set);
+  for (size_t i = 0; i < cfg->n_strategies; i++)
+    resolve_instance(&ck, &cfg->strategies[i].inst, set);
+  /* An invalid config is resolved only for its report. */
+  if (ck.problems || cfg->invalid) {
+    unbind_all(cfg);
+    return TACK_ECONFIG;
+  }
+  return 0;
+}
+
+int tack_config_resolve(tack_config *cfg, const tack_loader *ld, tack_diag *d) {
+  tack_plugin_set set = {NULL, 0, NULL, 0};
+  const tack_plugin **plugins = NULL;
+  const tack_refusal **refusals = NULL;
+  int rc;
+
+  set.n_plugins = tack_loader_count(ld);
+  set.n_refusals = tack_loader_refusal_count(ld);
+  plugins = tack_calloc(NULL, set.n_plugins + 1, sizeof *plugins);
+  refusals = tack_calloc(NULL, set.n_refusals + 1, sizeof *refusals);
+  if (!plugins || !refusals) {
+    tack_diag_add(d, cfg->path, 0, NULL, "out of memory while resolving plugins");
+    rc = TACK_ENOMEM;
+    goto done;
+  }
+  for (size_t i = 0; i < set.n_plugins; i++)
+    plugins[i] = tack_loader_at(ld, i);
+  for (size_t i = 0; i < set.n_refusals; i++)
+    refusals[i] = tack_loader_refusal_at(ld, i);
+  set.plugins = plugins;
+  set.refusals = refusals;
+  rc = tack_config_resolve_set(cfg, &set, d);
+done:
+  tack_free(NULL, plugins);
+  tack_free(NULL, refusals);
+  return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Printing                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static void print_plugin(const tack_cfg_instance *ci, FILE *out) {
+  if (ci->plugin)
+    fprintf(out, "%s %s", ci->plugin->desc->id,
+            ci->plugin->desc->version ? ci->plugin->desc->version : "?");
+  else
+    fprintf(out, "%s (not resolved)", ci->plugin_id ? ci->plugin_id : "?");
+}
+
+static void print_params(const tack_cfg_instance *ci, FILE *out) {
+  const tack_plugin_desc *desc = ci->plugin ? ci->plugin->desc : NULL;
+  if (!desc || !desc->params || !desc->params[0].name)
+    return;
+  fputs(" {", out);
+  tack_params_print_values(desc, ci->params, out);
+  fputs("}", out);
+}
+
+/* "name (id version) {params}", or "id version {params}" for a filter named
+ * by its plugin id. */
+static void print_instance(const tack_cfg_instance *ci, FILE *out) {
+  if (ci->implicit) {
+    print_plugin(ci, out);
+  } else {
+    fprintf(out, "%s (", ci->name);
+    print_plugin(ci, out);
+    fputs(")", out);
+  }
+  print_params(ci, out);
+}
+
+void tack_config_print(const tack_config *cfg, FILE *out) {
+  char tf[16];
+  if (cfg->store_path)
+    fprintf(out, "store: %s\n", cfg->store_path);
+  for (size_t i = 0; i < cfg->n_exchanges; i++) {
+    const tack_cfg_instance *ex = &cfg->exchanges[i];
+    fprintf(out, "exchange %s: ", ex->name);
+    print_plugin(ex, out);
+    print_params(ex, out);
+    fputc('\n', out);
+  }
+  for (size_t i = 0; i < cfg->n_symbols; i++) {
+    const tack_cfg_symbol *sym = &cfg->symbols[i];
+    const tack_cfg_strategy *st = sym->strategy;
+    fprintf(out, "symbol %s on %s (%s)\n", sym->symbol ? sym->symbol : "?",
+            sym->exchange ? sym->exchange->name : "?", sym->enabled ? "enabled" : "disabled");
+    if (!st)
+      continue;
+    tack_timeframe_format(st->timeframe_s, tf, sizeof tf);
+    fprintf(out, "  bars %s", tf);
+    for (size_t j = 0; j < st->n_filters; j++) {
+      fputs(" -> filter ", out);
+      print_instance(st->filters[j], out);
+    }
+    fputs(" -> strategy ", out);
+    print_instance(&st->inst, out);
+    fputc('\n', out);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Timeframes                                                                */
+/* ------------------------------------------------------------------------ */
+
+int tack_timeframe_parse(const char *text, uint32_t *seconds) {
+  uint64_t v = 0;
+  uint64_t unit;
+  const char *p = text;
+  if (!text || !isdigit((unsigned char)*p))
+    return TACK_EINVAL;
+  for (; isdigit((unsigned char)*p); p++) {
+    v = v * 10 + (uint64_t)(*p - '0');
+    if (v > TIMEFRAME_MAX_S)
+      return TACK_EINVAL; /* also keeps v * unit far from overflow */
+  }
+  switch (*p) {
+  case '\0':
+    unit = 1;
+    break;
+  case 's':
+    unit = 1;
+    p++;
+    break;
+  case 'm':
+    unit = 60;
+    p++;
+    break;
+  case 'h':
+    unit = 3600;
+    p++;
+    break;
+  case 'd':
+    unit = 86400;
+    p++;
+    break;
+  default:
+    return TACK_EINVAL;
+  }
+  if (*p != '\0' || v == 0 || v * unit > TIMEFRAME_MAX_S)
+    return TACK_EINVAL;
+  *seconds = (uint32_t)(v * unit);
+  return 0;
+}
+
+void tack_timeframe_format(uint32_t seconds, char *buf, size_t cap) {
+  if (seconds != 0 && seconds % 86400 == 0)
+    snprintf(buf, cap, "%lud", (unsigned long)(seconds / 86400));
+  else if (seconds != 0 && seconds % 3600 == 0)
+    snprintf(buf, cap, "%luh", (unsigned long)(seconds / 3600));
+  else if (seconds != 0 && seconds % 60 == 0)
+    snprintf(buf, cap, "%lum", (unsigned long)(seconds / 60));
+  else
+    snprintf(buf, cap, "%lus", (unsigned long)seconds);
+}

@@ -1,0 +1,164 @@
+/*
+ * runtime.h: the running host. One libuv loop, the host clock, the store, the
+ * plugin instances of a config and the straight-through pipeline that routes
+ * exchange events to them:
+ *
+ *   exchange ex_bar(symbol) -> filter 1 -> ... -> filter n -> strategy on_bar
+ *                                                  -> the symbol's latest signal
+ *
+ * Every enabled symbol has its own filter and strategy instances (they keep
+ * state per series); exchanges are shared by the symbols that name them.
+ *
+ * Lifecycle of a run:
+ *   tack_runtime_new()      loop and store
+ *   tack_runtime_build()    create + configure every instance of a config (or
+ *                           tack_runtime_add_exchange/add_symbol by hand)
+ *   tack_runtime_run()      start, connect, subscribe on TACK_CONN_UP, run the
+ *                           loop until stopped, then stop in order
+ *   tack_runtime_print_summary()
+ *   tack_runtime_free()
+ * A stop is requested by SIGINT/SIGTERM, the --for timer, every exchange
+ * reporting TACK_CONN_EOF (or FAILED), or tack_runtime_request_stop(). It runs
+ * on the loop in two steps, so that handles plugins close in stop() finish
+ * closing before their memory is destroyed: (1) stop strategies, filters,
+ * exchanges; (2) destroy every instance, close the store, close the host's own
+ * handles. Then uv_loop_close() must succeed.
+ *
+ * Everything here runs on the loop thread.
+ */
+#ifndef TACK_RUNTIME_H
+#define TACK_RUNTIME_H
+
+#include <stdio.h>
+#include <uv.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "diag.h"
+#include "store.h"
+#include "tack.h"
+
+typedef struct tack_runtime tack_runtime;
+
+typedef struct tack_runtime_opts {
+  const char *bot;        /* namespaces the store; "tack" when NULL */
+  const char *store_path; /* NULL: no store (kv services return TACK_ESTATE) */
+  size_t store_map_size;  /* 0: TACK_STORE_MAP_SIZE_DEFAULT */
+  uint64_t run_for_ms;    /* 0: until a signal or the end of the data */
+  int handle_signals;     /* watch SIGINT and SIGTERM during tack_runtime_run() */
+} tack_runtime_opts;
+
+/* Make the loop and open the store. Returns 0, TACK_ENOMEM, TACK_EIO, or the
+ * store's code (logged). */
+int tack_runtime_new(const tack_runtime_opts *opts, tack_runtime **out);
+
+/* Destroy every instance still held, close the store, run the loop until
+ * every handle has closed and close it. rt may be NULL. */
+void tack_runtime_free(tack_runtime *rt);
+
+/*
+ * Create and configure the instances the enabled symbols of a resolved cfg
+ * use: each exchange once, one instance of each filter and of the strategy
+ * per symbol. Checks that each exchange streams the strategy's timeframe.
+ * Every problem goes into d with its config file and line; returns 0 or the
+ * first error (TACK_ECONFIG when a plugin refused its parameters). cfg must
+ * outlive rt.
+ */
+int tack_runtime_build(tack_runtime *rt, const tack_config *cfg, tack_diag *d);
+
+/* Add a configured exchange instance; the runtime owns it from now on, also
+ * when this fails (TACK_EINVAL for another kind, TACK_ESTATE once running). */
+int tack_runtime_add_exchange(tack_runtime *rt, tack_ctx *exchange);
+
+/* One enabled symbol's pipeline. */
+typedef struct tack_runtime_symbol_spec {
+  const char *symbol;       /* copied */
+  tack_ctx *exchange;       /* added with tack_runtime_add_exchange() */
+  uint32_t timeframe_s;     /* bars subscribed and passed on */
+  tack_ctx *const *filters; /* in order; n_filters of them, may be NULL when 0 */
+  size_t n_filters;
+  tack_ctx *strategy;
+  const char *file; /* where the symbol is configured, for messages; may be NULL */
+  int line;
+} tack_runtime_symbol_spec;
+
+/*
+ * Add a symbol. The runtime owns its filter and strategy instances from now
+ * on, also when this fails. Refuses (with a message in d) another kind in a
+ * slot, a symbol already on that exchange, and a timeframe the exchange does
+ * not stream (TACK_ENOTSUP: resampling is not available yet).
+ */
+int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *spec, tack_diag *d);
+
+/*
+ * Start every instance (filters, strategies, then exchanges), connect the
+ * exchanges and run the loop until a stop has completed. Returns 0 after an
+ * orderly stop, or the first error (a failed start or connect, an exchange
+ * that gave up, a loop that did not close cleanly); it is logged.
+ */
+int tack_runtime_run(tack_runtime *rt);
+
+/* Ask for an orderly stop; why is logged. error non-zero makes
+ * tack_runtime_run() return TACK_EPLUGIN. A second request is ignored. */
+void tack_runtime_request_stop(tack_runtime *rt, const char *why, int error);
+
+/* Per symbol: bars, signals and the last signal; per instance: peak memory
+ * and leaks. Call after tack_runtime_run(). */
+void tack_runtime_print_summary(const tack_runtime *rt, FILE *out);
+
+uv_loop_t *tack_runtime_loop(tack_runtime *rt);
+/* The host clock: the wall clock, never going backwards. */
+tack_time tack_runtime_now(tack_runtime *rt);
+/* NULL when running without a store. */
+tack_store *tack_runtime_store(tack_runtime *rt);
+const char *tack_runtime_bot(const tack_runtime *rt);
+
+typedef struct tack_runtime_symbol_stats {
+  const char *symbol;
+  uint64_t bars;    /* bars received from the exchange */
+  uint64_t signals; /* signals recorded */
+  uint64_t errors;  /* bars refused, plugin errors, invalid signals */
+  int has_signal;
+  tack_signal last;
+} tack_runtime_symbol_stats;
+
+size_t tack_runtime_symbol_count(const tack_runtime *rt);
+/* TACK_ERANGE when i is out of range. */
+int tack_runtime_symbol_stats_at(const tack_runtime *rt, size_t i, tack_runtime_symbol_stats *out);
+
+/* ------------------------------------------------------------------------ */
+/* Signals                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Check and normalize a signal in place: strength and confidence must be
+ * finite (TACK_EINVAL otherwise); strength is clamped to [-1, +1], confidence
+ * to [0, 1], reason is NUL-terminated. */
+int tack_signal_normalize(tack_signal *sig);
+
+/* ------------------------------------------------------------------------ */
+/* Called by the host services (instance.c) on behalf of an instance         */
+/* ------------------------------------------------------------------------ */
+
+/* A normalized signal from a strategy's emit_signal. TACK_ENOTSUP when the
+ * instance feeds no symbol. */
+int tack_runtime_emit_signal(tack_runtime *rt, tack_ctx *ctx, const tack_signal *sig);
+
+/* Exchange events other than bars and connection changes, counted per
+ * exchange (nothing consumes them yet: the trader is a later version). */
+#define TACK_RT_EV_INSTRUMENT 0
+#define TACK_RT_EV_TRADE 1
+#define TACK_RT_EV_QUOTE 2
+#define TACK_RT_EV_BOOK 3
+#define TACK_RT_EV_ORDER_UPDATE 4
+#define TACK_RT_EV_FILL 5
+#define TACK_RT_EV_BALANCE 6
+#define TACK_RT_EV_POSITION 7
+#define TACK_RT_EV_DONE 8
+#define TACK_RT_EV_ERROR 9
+#define TACK_RT_EV_COUNT 10
+
+int tack_runtime_ex_connection(tack_runtime *rt, tack_ctx *ex, uint32_t state, const char *detail);
+int tack_runtime_ex_bar(tack_runtime *rt, tack_ctx *ex, const char *symbol, const tack_bar *bar);
+int tack_runtime_ex_event(tack_runtime *rt, tack_ctx *ex, int ev);
+
+#endif

@@ -1,0 +1,334 @@
+/*
+ * test_run_cli.c: `tack run` end to end. Runs the real binary
+ * ($TACK_BUILD_DIR/host/tack) on small configs that use the fixture plugins
+ * (a replay exchange, a filter, a momentum strategy) and checks what a person
+ * would see: the signals in the log, the summary, the orderly stop at the end
+ * of the data, after --for and on SIGTERM, the store kept across runs, and
+ * refusals of bad configs before anything starts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "rt_test_util.h"
+
+static char tmp[256];
+static char exe[512];
+static char fixture_dir[512];
+
+static int prepare(void) {
+  const char *build = getenv("TACK_BUILD_DIR");
+  const char *fixtures = getenv("TACK_FIXTURE_DIR");
+  if (!build || !fixtures) {
+    fprintf(stderr, "TACK_BUILD_DIR and TACK_FIXTURE_DIR must be set: run through ctest\n");
+    return -1;
+  }
+  snprintf(exe, sizeof exe, "%s/host/tack", build);
+  snprintf(fixture_dir, sizeof fixture_dir, "%s/runtime", fixtures);
+  return rt_tmpdir(tmp, sizeof tmp);
+}
+
+static void cleanup(void) { rt_rmtree(tmp); }
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Write a config; ex_params and st_extra go inside the instances' groups. */
+static void write_config(const char *path, const char *name, const char *ex_params,
+                         const char *timeframe, const char *st_params) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(
+      f,
+      "version = 1;\n"
+      "name = \"%s\";\n"
+      "plugin_dirs = [ \"%s\" ];\n"
+      "store = { path = \"%s/store-%s\"; };\n"
+      "log = { level = \"info\"; };\n"
+      "exchanges = {\n"
+      "  replay = { plugin = \"rt.exchange\"; params = { %s }; };\n"
+      "};\n"
+      "filters = {\n"
+      "  dup = { plugin = \"rt.filter\"; };\n"
+      "};\n"
+      "strategies = {\n"
+      "  trend = {\n"
+      "    plugin = \"rt.strategy\";\n"
+      "    timeframe = \"%s\";\n"
+      "    filter = \"dup\";\n"
+      "    params = {\n"
+      "      %s\n"
+      "    };\n"
+      "  };\n"
+      "};\n"
+      "symbols = (\n"
+      "  { symbol = \"BTC-USD\"; exchange = \"replay\"; strategy = \"trend\"; },\n"
+      "  { symbol = \"ETH-USD\"; exchange = \"replay\"; strategy = \"trend\"; enabled = true; },\n"
+      "  { symbol = \"SOL-USD\"; exchange = \"replay\"; strategy = \"trend\"; enabled = false; }\n"
+      ");\n",
+      name, fixture_dir, tmp, name, ex_params, timeframe, st_params);
+  fclose(f);
+}
+
+/* Start tack with args; stdout and stderr go to files named after tag. */
+typedef struct child {
+  pid_t pid;
+  char out[400];
+  char err[400];
+} child;
+
+static void spawn(child *c, const char *tag, const char *const *args) {
+  snprintf(c->out, sizeof c->out, "%s/%s.out", tmp, tag);
+  snprintf(c->err, sizeof c->err, "%s/%s.err", tmp, tag);
+  const char *argv[16];
+  int n = 0;
+  argv[n++] = exe;
+  for (; args[n - 1] && n < 15; n++)
+    argv[n] = args[n - 1];
+  argv[n] = NULL;
+  fflush(NULL);
+  c->pid = fork();
+  assert_true(c->pid >= 0);
+  if (c->pid == 0) {
+    int o = open(c->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(c->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (o < 0 || e < 0)
+      _exit(127);
+    dup2(o, STDOUT_FILENO);
+    dup2(e, STDERR_FILENO);
+    execv(exe, (char *const *)argv);
+    _exit(127);
+  }
+}
+
+/* Exit status, or -1 when it did not exit within limit_ms (then killed). */
+static int wait_exit(child *c, long limit_ms) {
+  int status = 0;
+  for (long waited = 0; waited <= limit_ms; waited += 10) {
+    pid_t r = waitpid(c->pid, &status, WNOHANG);
+    if (r == c->pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    sleep_ms(10);
+  }
+  kill(c->pid, SIGKILL);
+  waitpid(c->pid, &status, 0);
+  return -1;
+}
+
+static int run_tack(const char *tag, const char *const *args, child *c) {
+  spawn(c, tag, args);
+  int rc = wait_exit(c, 60000);
+  if (rc != 0) {
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "cat %s %s >&2", c->out, c->err);
+    if (system(cmd) != 0)
+      fprintf(stderr, "(could not show the output)\n");
+  }
+  return rc;
+}
+
+static void expect(const char *file, const char *needle) {
+  if (!rt_file_contains(file, needle)) {
+    char cmd[600];
+    fprintf(stderr, "%s lacks: %s\n---\n", file, needle);
+    snprintf(cmd, sizeof cmd, "cat %s >&2", file);
+    if (system(cmd) != 0)
+      fprintf(stderr, "(could not show it)\n");
+  }
+  assert_true(rt_file_contains(file, needle));
+}
+
+static void test_runs_to_end_of_data(void **state) {
+  (void)state;
+  char cfg[400], line[200];
+  snprintf(cfg, sizeof cfg, "%s/eod.cfg", tmp);
+  write_config(cfg, "eod", "bars = 30; interval_ms = 1;", "1m", "kv = true;");
+  const char *args[] = {"run", cfg, NULL};
+  child c;
+  assert_int_equal(run_tack("eod1", args, &c), 0);
+  /* Bar 29 closes at 103 after 100: up. */
+  expect(c.err, "BTC-USD signal +0.42 (conf 0.80) momentum up");
+  expect(c.err, "ETH-USD signal -0.42 (conf 0.80) momentum down");
+  expect(c.err, "[exchanges.replay] subscribed BTC-USD 1m bars");
+  expect(c.err, "[exchanges.replay] finished: the replay reached its last bar");
+  expect(c.err, "stopping: every exchange reached the end of its data");
+  expect(c.err, "store closed");
+  expect(c.err, "stopped (every exchange reached the end of its data)");
+  expect(c.out, "summary: every exchange reached the end of its data");
+  snprintf(line, sizeof line, "  %-20s %10d %8d %7d  +0.42 (conf 0.80) momentum up", "BTC-USD", 30,
+           29, 0);
+  expect(c.out, line);
+  expect(c.out, "strategies.trend@ETH-USD (rt.strategy)");
+  expect(c.out, "filters.dup@BTC-USD (rt.filter)");
+  assert_false(rt_file_contains(c.out, "SOL-USD")); /* disabled */
+  assert_false(rt_file_contains(c.err, "leaked"));
+
+  /* The strategies kept their counts in the store. */
+  assert_int_equal(run_tack("eod2", args, &c), 0);
+  expect(c.err, "[strategies.trend@BTC-USD] previous runs saw 30 bars");
+  expect(c.err, "[strategies.trend@ETH-USD] previous runs saw 30 bars");
+}
+
+static void test_sigterm_stops_in_order(void **state) {
+  (void)state;
+  char cfg[400];
+  snprintf(cfg, sizeof cfg, "%s/term.cfg", tmp);
+  write_config(cfg, "term", "bars = 0; interval_ms = 5;", "5m", "kv = true;");
+  const char *args[] = {"run", cfg, NULL};
+  child c;
+  spawn(&c, "term", args);
+  int seen = 0;
+  for (int i = 0; i < 1000 && !seen; i++) {
+    seen = rt_file_contains(c.err, "BTC-USD signal");
+    if (!seen)
+      sleep_ms(10);
+  }
+  assert_true(seen);
+  assert_int_equal(kill(c.pid, SIGTERM), 0);
+  int rc = wait_exit(&c, 20000);
+  if (rc != 0)
+    expect(c.err, "(a clean exit)");
+  assert_int_equal(rc, 0);
+  expect(c.err, "stopping: terminated (SIGTERM)");
+  expect(c.err, "[exchanges.replay] connection closed: stopped");
+  expect(c.err, "store closed");
+  expect(c.err, "stopped (terminated (SIGTERM))");
+  expect(c.out, "summary: terminated (SIGTERM)");
+  assert_false(rt_file_contains(c.out, "leaked in"));
+}
+
+static void test_second_sigint_exits_at_once(void **state) {
+  (void)state;
+  char cfg[400];
+  snprintf(cfg, sizeof cfg, "%s/int.cfg", tmp);
+  write_config(cfg, "int", "bars = 0; interval_ms = 5; slow_stop_ms = 3000;", "1m", "");
+  const char *args[] = {"run", cfg, NULL};
+  child c;
+  spawn(&c, "int", args);
+  int seen = 0;
+  for (int i = 0; i < 1000 && !seen; i++) {
+    seen = rt_file_contains(c.err, "BTC-USD signal");
+    if (!seen)
+      sleep_ms(10);
+  }
+  assert_true(seen);
+  assert_int_equal(kill(c.pid, SIGINT), 0);
+  seen = 0;
+  for (int i = 0; i < 1000 && !seen; i++) {
+    seen = rt_file_contains(c.err, "stopping: interrupted (SIGINT)");
+    if (!seen)
+      sleep_ms(10);
+  }
+  assert_true(seen);
+  /* The exchange's stop() now blocks for 3 s; a second ^C must not wait. */
+  sleep_ms(100);
+  assert_int_equal(kill(c.pid, SIGINT), 0);
+  assert_int_equal(wait_exit(&c, 2500), 1);
+  expect(c.err, "tack: interrupt while stopping: exiting at once");
+  assert_false(rt_file_contains(c.err, "store closed"));
+}
+
+static void test_for_seconds(void **state) {
+  (void)state;
+  char cfg[400];
+  snprintf(cfg, sizeof cfg, "%s/for.cfg", tmp);
+  write_config(cfg, "for", "bars = 0; interval_ms = 2;", "1m", "");
+  const char *args[] = {"run", cfg, "--for", "0.3", NULL};
+  child c;
+  assert_int_equal(run_tack("for", args, &c), 0);
+  expect(c.err, "stopping: --for 0.3 seconds elapsed");
+  expect(c.err, "store closed");
+  expect(c.out, "summary: --for 0.3 seconds elapsed");
+}
+
+static void test_plugin_param_error_starts_nothing(void **state) {
+  (void)state;
+  char cfg[400], want[600];
+  snprintf(cfg, sizeof cfg, "%s/bad.cfg", tmp);
+  write_config(cfg, "bad", "bars = 5;", "1m", "fast = 9; slow = 3;");
+  const char *args[] = {"run", cfg, NULL};
+  child c;
+  spawn(&c, "bad", args);
+  assert_int_equal(wait_exit(&c, 30000), 1);
+  /* Reported once, though two symbols use the strategy; at fast's line. */
+  snprintf(want, sizeof want,
+           "error: %s:18: strategies.trend.params.fast: must be below slow (3), got 9 (plugin "
+           "rt.strategy)",
+           cfg);
+  expect(c.err, want);
+  expect(c.err, "nothing was started");
+  assert_false(rt_file_contains(c.err, "subscribed"));
+  assert_false(rt_file_contains(c.err, "running"));
+}
+
+static void test_unsupported_timeframe(void **state) {
+  (void)state;
+  char cfg[400];
+  snprintf(cfg, sizeof cfg, "%s/tf.cfg", tmp);
+  write_config(cfg, "tf", "bars = 5;", "1h", "");
+  const char *args[] = {"run", cfg, NULL};
+  child c;
+  spawn(&c, "tf", args);
+  assert_int_equal(wait_exit(&c, 30000), 1);
+  expect(c.err, "BTC-USD: strategy strategies.trend@BTC-USD needs 1h bars, but exchanges.replay "
+                "(plugin rt.exchange) streams only 1m, 5m");
+  expect(c.err, "nothing was started");
+}
+
+static void test_usage(void **state) {
+  (void)state;
+  child c;
+  const char *help[] = {"run", "--help", NULL};
+  assert_int_equal(run_tack("help", help, &c), 0);
+  expect(c.out, "usage: tack run CONFIG [--plugin-dir DIR]... [--for SECONDS]");
+  expect(c.out, "SIGTERM");
+
+  const char *none[] = {"run", NULL};
+  spawn(&c, "none", none);
+  assert_int_equal(wait_exit(&c, 10000), 2);
+  expect(c.err, "missing CONFIG");
+
+  const char *bad_for[] = {"run", "x.cfg", "--for", "-1", NULL};
+  spawn(&c, "badfor", bad_for);
+  assert_int_equal(wait_exit(&c, 10000), 2);
+  expect(c.err, "--for needs a positive number of seconds");
+
+  char missing[400];
+  snprintf(missing, sizeof missing, "%s/does-not-exist.cfg", tmp);
+  const char *nofile[] = {"run", missing, NULL};
+  spawn(&c, "nofile", nofile);
+  assert_int_equal(wait_exit(&c, 10000), 1);
+  expect(c.err, "nothing was started");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_runs_to_end_of_data),
+      cmocka_unit_test(test_sigterm_stops_in_order),
+      cmocka_unit_test(test_second_sigint_exits_at_once),
+      cmocka_unit_test(test_for_seconds),
+      cmocka_unit_test(test_plugin_param_error_starts_nothing),
+      cmocka_unit_test(test_unsupported_timeframe),
+      cmocka_unit_test(test_usage),
+  };
+  /* Outside cmocka: a failed group setup would otherwise count as no
+   * failure at all. */
+  if (prepare() != 0)
+    return 1;
+  int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  cleanup();
+  return failed;
+}
