@@ -35,8 +35,14 @@ static const tack_indicator_vtable bench_vtable = {
 };
 
 static const tack_plugin_desc bench_desc = {
-    sizeof(tack_plugin_desc), TACK_KIND_INDICATOR, "bench.dispatch", "Dispatch benchmark",
-    "1.0.0", "Copies the close; measures host to plugin call cost.", NULL, &bench_vtable,
+    sizeof(tack_plugin_desc),
+    TACK_KIND_INDICATOR,
+    "bench.dispatch",
+    "Dispatch benchmark",
+    "1.0.0",
+    "Copies the close; measures host to plugin call cost.",
+    NULL,
+    &bench_vtable,
 };
 
 TACK_PLUGINS(&bench_desc);

@@ -11,11 +11,11 @@
 #include <stdint.h>
 
 typedef struct tack_alloc_acct {
-  uint64_t live_bytes;  /* allocated and not yet freed */
+  uint64_t live_bytes; /* allocated and not yet freed */
   uint64_t live_blocks;
   uint64_t peak_bytes;
   uint64_t total_allocs;
-  uint64_t failed;      /* allocations refused (out of memory or injected) */
+  uint64_t failed; /* allocations refused (out of memory or injected) */
 } tack_alloc_acct;
 
 /* acct may be NULL (host-internal allocation, still subject to injection). */

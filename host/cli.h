@@ -30,6 +30,7 @@ int tack_cli_wants_help(int argc, char **argv);
 
 /* Print "tack: <cmd>: message" and a hint to use --help; returns
  * TACK_EXIT_USAGE. */
-int tack_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int tack_cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -18,12 +18,13 @@ typedef struct tack_diag {
   size_t cap;
 } tack_diag;
 
-#define TACK_DIAG_INIT {NULL, 0, 0}
+#define TACK_DIAG_INIT                                                                             \
+  { NULL, 0, 0 }
 
 /* file may be NULL (no place); line <= 0 leaves the line out; path (the
  * setting's path, "strategies.trend.params.fast") may be NULL. */
-void tack_diag_add(tack_diag *d, const char *file, int line, const char *path, const char *fmt,
-                   ...) TACK_PRINTF(5, 6);
+void tack_diag_add(tack_diag *d, const char *file, int line, const char *path, const char *fmt, ...)
+    TACK_PRINTF(5, 6);
 /* One message per line, prefixed with "error: ". */
 void tack_diag_print(const tack_diag *d, FILE *out);
 void tack_diag_free(tack_diag *d);

@@ -42,8 +42,8 @@ void tack_log_v(int level, const char *who, const char *fmt, va_list ap) {
   vsnprintf(body, sizeof body, fmt, ap);
   /* One write per line so that lines from a plugin and the host never mix. */
   if (who)
-    fprintf(stderr, "%s.%03ldZ %-5s [%s] %s\n", when, ts.tv_nsec / 1000000, level_names[level],
-            who, body);
+    fprintf(stderr, "%s.%03ldZ %-5s [%s] %s\n", when, ts.tv_nsec / 1000000, level_names[level], who,
+            body);
   else
     fprintf(stderr, "%s.%03ldZ %-5s %s\n", when, ts.tv_nsec / 1000000, level_names[level], body);
 }

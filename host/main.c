@@ -13,8 +13,7 @@
 static const tack_command commands[] = {
     {"plugins", "list every plugin found and every file refused, with the reason",
      tack_cmd_plugins},
-    {"plugin-info", "show one plugin file: descriptors, parameters, outputs",
-     tack_cmd_plugin_info},
+    {"plugin-info", "show one plugin file: descriptors, parameters, outputs", tack_cmd_plugin_info},
     {"check", "validate a config and print the composed pipeline", tack_cmd_check},
     {"run", "run a config until stopped (SIGINT/SIGTERM) or the data ends", tack_cmd_run},
 };

@@ -126,7 +126,10 @@ static int teardown(void **state) {
 static const char *write_file(fx *f, const char *name, const char *text) {
   assert_true(f->n_files < 8);
   char *path = f->files[f->n_files];
-  snprintf(path, sizeof f->files[0], "%s/%s", f->dir, name);
+  char joined[sizeof f->files[0]];
+  /* Formatted apart: f->dir and path live in the same struct. */
+  snprintf(joined, sizeof joined, "%s/%s", f->dir, name);
+  memcpy(path, joined, sizeof joined);
   FILE *out = fopen(path, "w");
   assert_non_null(out);
   fputs(text, out);
