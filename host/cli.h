@@ -24,6 +24,10 @@ int tack_cmd_plugins(int argc, char **argv);
 int tack_cmd_plugin_info(int argc, char **argv);
 int tack_cmd_check(int argc, char **argv);
 int tack_cmd_run(int argc, char **argv);
+int tack_cmd_calc(int argc, char **argv);
+int tack_cmd_filter(int argc, char **argv);
+int tack_cmd_bars(int argc, char **argv);
+int tack_cmd_data(int argc, char **argv);
 
 /* True when argv[1..] contains -h or --help. */
 int tack_cli_wants_help(int argc, char **argv);

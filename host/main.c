@@ -16,6 +16,10 @@ static const tack_command commands[] = {
     {"plugin-info", "show one plugin file: descriptors, parameters, outputs", tack_cmd_plugin_info},
     {"check", "validate a config and print the composed pipeline", tack_cmd_check},
     {"run", "run a config until stopped (SIGINT/SIGTERM) or the data ends", tack_cmd_run},
+    {"calc", "compute an indicator over a CSV of bars", tack_cmd_calc},
+    {"filter", "apply a candle filter to a CSV of bars", tack_cmd_filter},
+    {"bars", "build bars from trades, or resample bars, to a timeframe", tack_cmd_bars},
+    {"data", "import, list and export candles in the store", tack_cmd_data},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
