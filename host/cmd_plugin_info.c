@@ -85,7 +85,7 @@ static void format_range(char *buf, size_t cap, const tack_param_spec *p) {
     snprintf(buf, cap, "%s", p->choices ? p->choices : "any");
   } else if (p->type == TACK_PARAM_BOOL) {
     snprintf(buf, cap, "true|false");
-  } else if (p->min > p->max) {
+  } else if (!tack_param_bounded(p)) {
     snprintf(buf, cap, "any");
   } else {
     format_number(lo, sizeof lo, p->type, p->min);

@@ -70,6 +70,8 @@ struct tack_ctx {
   tack_store_ns ns;
   char *name;    /* "<section>.<name>[@<scope>]" */
   char *kv_name; /* "<name>[@<scope>]" */
+  char **paths;  /* TACK_PARAM_PATH values resolved against the config's folder */
+  size_t n_paths;
 };
 
 static const tack_lifecycle *lifecycle_of(const tack_plugin_desc *desc) {
@@ -164,6 +166,9 @@ static void free_ctx(tack_ctx *ctx) {
   timers_close_all(ctx);
   tack_free(NULL, ctx->name);
   tack_free(NULL, ctx->kv_name);
+  for (size_t i = 0; i < ctx->n_paths; i++)
+    tack_free(NULL, ctx->paths[i]);
+  tack_free(NULL, ctx->paths);
   tack_free(NULL, ctx);
 }
 
@@ -459,10 +464,40 @@ static int svc_param_bool(tack_ctx *ctx, const char *key, int *out) {
   return tack_params_bool(ctx->desc, ctx->ci->params, key, out);
 }
 
+/* A relative TACK_PARAM_PATH value joined to the folder of the config file
+ * that sets it, kept until the instance is freed. The plugin then reads the
+ * same file whatever the working directory, as the host does for its own
+ * paths. */
+static int resolve_path(tack_ctx *ctx, const char *value, const char **out) {
+  const char *file = ctx->ci->file;
+  const char *slash = file ? strrchr(file, '/') : NULL;
+  if (value[0] == '\0' || value[0] == '/' || !slash) {
+    *out = value;
+    return 0;
+  }
+  size_t dir_len = (size_t)(slash - file);
+  size_t len = dir_len + 1 + strlen(value) + 1;
+  char **paths = tack_realloc(NULL, ctx->paths, (ctx->n_paths + 1) * sizeof *paths);
+  if (!paths)
+    return TACK_ENOMEM;
+  ctx->paths = paths;
+  char *path = tack_alloc(NULL, len);
+  if (!path)
+    return TACK_ENOMEM;
+  snprintf(path, len, "%.*s/%s", (int)dir_len, file, value);
+  ctx->paths[ctx->n_paths++] = path;
+  *out = path;
+  return 0;
+}
+
 static int svc_param_string(tack_ctx *ctx, const char *key, const char **out) {
   if (!ctx || !key || !out)
     return TACK_EINVAL;
-  return tack_params_string(ctx->desc, ctx->ci->params, key, out);
+  int rc = tack_params_string(ctx->desc, ctx->ci->params, key, out);
+  const tack_param_spec *spec = rc == 0 ? tack_params_find(ctx->desc, key) : NULL;
+  if (spec && (spec->flags & TACK_PARAM_PATH))
+    rc = resolve_path(ctx, *out, out);
+  return rc;
 }
 
 static int svc_param_error(tack_ctx *ctx, const char *key, const char *fmt, ...) TACK_PRINTF(3, 4);

@@ -440,6 +440,11 @@ static int check_param(candidate *c, const char *who, const tack_param_spec *p) 
                   "TACK_PARAM_DOUBLE (2), TACK_PARAM_BOOL (3) and TACK_PARAM_STRING (4). Fix its "
                   "type and rebuild.",
                   who, p->name, (unsigned)p->type);
+  if ((p->flags & TACK_PARAM_PATH) && p->type != TACK_PARAM_STRING)
+    return refuse(c, TACK_ELOAD_DESCRIPTOR,
+                  "%s: parameter '%s' is flagged TACK_PARAM_PATH but is not a string. Drop the "
+                  "flag or make it TACK_PARAM_STRING and rebuild.",
+                  who, p->name);
 
   switch (p->type) {
   case TACK_PARAM_INT:
@@ -448,7 +453,7 @@ static int check_param(candidate *c, const char *who, const tack_param_spec *p) 
       return refuse(c, TACK_ELOAD_DESCRIPTOR,
                     "%s: parameter '%s' has a NaN bound or default. Give it numbers and rebuild.",
                     who, p->name);
-    if (has_default && p->min <= p->max && (p->def < p->min || p->def > p->max))
+    if (has_default && tack_param_bounded(p) && (p->def < p->min || p->def > p->max))
       return refuse(c, TACK_ELOAD_DESCRIPTOR,
                     "%s: parameter '%s' has default %g outside its own range [%g, %g]. Fix the "
                     "default or the range and rebuild.",

@@ -183,7 +183,7 @@ const tack_param_spec *tack_params_find(const tack_plugin_desc *desc, const char
 /* Checking                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static int bounded(const tack_param_spec *spec) { return spec->min <= spec->max; }
+static int bounded(const tack_param_spec *spec) { return tack_param_bounded(spec); }
 
 /* The value of a scalar as the config would write it. */
 static void value_text(const config_setting_t *s, char *buf, size_t cap) {

@@ -17,7 +17,7 @@
  * Every vtable and table starts with its size in bytes as the writer saw it.
  * A reader checks that size before touching a field, so an old plugin runs on
  * a newer host (the host never reads past what the plugin declared) and a
- * plugin can test whether the host provides a service (TACK_HAS()).
+ * plugin can test whether the host provides a service (TACK_HOST_HAS()).
  *
  * The value types that cross the boundary (bars, trades, orders, ...) are
  * fixed for a major version. The layout fingerprint (TACK_LAYOUT_FINGERPRINT)
@@ -43,6 +43,12 @@
  * otherwise. A plugin that starts threads of its own must bring their results
  * back to the loop (an exchange adapter does this through the event loop
  * extension) before calling any host service.
+ *
+ * Re-entrancy: a plugin may call any host service from inside any of its
+ * callbacks (an adapter may report ex_* from inside a request). The host
+ * never calls back into an instance from inside a service call that
+ * instance is making (such work runs on a later turn of the loop), and
+ * never stops or destroys an instance from inside one of its calls.
  *
  * Ownership
  * ---------
@@ -286,6 +292,9 @@ typedef int64_t tack_time;
 /* tack_param_spec.flags */
 #define TACK_PARAM_REQUIRED 0x1u /* no default: the config must set it */
 #define TACK_PARAM_SECRET 0x2u   /* never logged or printed (API keys, paths to keys) */
+/* STRING: a file path; a relative one is read relative to the folder of the
+ * config file that sets it, whatever the working directory. */
+#define TACK_PARAM_PATH 0x4u
 
 /* ------------------------------------------------------------------------ */
 /* Value types that cross the boundary                                       */
@@ -509,14 +518,20 @@ TACK_STATIC_ASSERT_(sizeof(tack_subscription) == 80, "tack_subscription layout")
 typedef struct tack_param_spec {
   const char *name; /* config key, [a-z0-9_]+ */
   uint32_t type;    /* TACK_PARAM_* */
-  uint32_t flags;   /* TACK_PARAM_REQUIRED */
-  double min;       /* INT and DOUBLE: inclusive bounds (min > max: unbounded) */
+  uint32_t flags;   /* TACK_PARAM_REQUIRED, _SECRET, _PATH */
+  double min;       /* INT and DOUBLE: inclusive bounds; none when min > max or both are 0 */
   double max;
   double def;          /* INT, DOUBLE, BOOL (0 or 1) default */
   const char *def_str; /* STRING default, may be NULL */
   const char *choices; /* STRING: allowed values separated by '|', or NULL for any */
   const char *help;    /* one line for people */
 } tack_param_spec;
+
+/* True when the spec's bounds apply. A spec left zeroed by a designated
+ * initializer (min = max = 0) is unbounded, not "only 0". */
+static inline int tack_param_bounded(const tack_param_spec *spec) {
+  return spec->min <= spec->max && !(spec->min == 0 && spec->max == 0);
+}
 
 /* Output column of an indicator. An array ends with a NULL name. */
 typedef struct tack_output_spec {
@@ -537,7 +552,7 @@ typedef void (*tack_timer_cb)(void *user, uint64_t timer_id);
 /*
  * The services the host offers. One table, owned by the host, valid for the
  * life of every instance. Fields are only appended; check availability of a
- * field added after 1.0 with TACK_HAS(host, field) before calling it.
+ * field added after 1.0 with TACK_HOST_HAS(host, field) before calling it.
  */
 typedef struct tack_host {
   uint32_t size;      /* sizeof(tack_host) as the host saw it */
