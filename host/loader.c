@@ -1065,7 +1065,7 @@ done:
 
 int tack_loader_default_dir(const char *argv0, char *buf, size_t cap) {
   char exe[PATH_MAX];
-  char candidate_dir[PATH_MAX + 16];
+  char candidate_dir[PATH_MAX + 64];
   char real[PATH_MAX];
   const char *chosen = TACK_PLUGIN_INSTALL_DIR;
   int have_exe = 0;
@@ -1085,9 +1085,16 @@ int tack_loader_default_dir(const char *argv0, char *buf, size_t cap) {
     char *slash = strrchr(exe, '/');
     if (slash)
       *slash = '\0';
-    snprintf(candidate_dir, sizeof candidate_dir, "%s/../plugins", exe);
-    if (realpath(candidate_dir, real) && stat(real, &st) == 0 && S_ISDIR(st.st_mode))
-      chosen = real;
+    /* A build tree (build/host/tack -> build/plugins), then an install
+     * moved after it was made (P/bin/tack -> P/lib/tack/plugins). */
+    static const char *const relative[] = {"../plugins", "../" TACK_PLUGIN_RELATIVE_DIR};
+    for (size_t i = 0; i < sizeof relative / sizeof relative[0]; i++) {
+      snprintf(candidate_dir, sizeof candidate_dir, "%s/%s", exe, relative[i]);
+      if (realpath(candidate_dir, real) && stat(real, &st) == 0 && S_ISDIR(st.st_mode)) {
+        chosen = real;
+        break;
+      }
+    }
   }
   len = strlen(chosen);
   if (len >= cap)

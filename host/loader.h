@@ -101,7 +101,8 @@ int tack_loader_scan_env(tack_loader *ld);
 /*
  * The default plugin folder: <folder of the tack executable>/../plugins when
  * that folder exists (a build tree: build/host/tack finds build/plugins),
- * else TACK_PLUGIN_INSTALL_DIR (fixed when the host is built). The executable
+ * else <that folder>/../lib/tack/plugins (an install, even one moved after
+ * it was made), else TACK_PLUGIN_INSTALL_DIR (fixed when the host is built). The executable
  * is found through /proc/self/exe, or through argv0 when that fails and argv0
  * holds a '/'; argv0 may be NULL. Writes the NUL-terminated folder into buf.
  * Returns 0, or TACK_ENOSPC when cap is too small.

@@ -40,6 +40,13 @@ for id in "${ids[@]}"; do
   [[ -e $so ]] || fail "the install has no $so"
 done
 
+step "the installed tack finds its own plugins (an install made with --prefix alone)"
+out=$("$prefix/bin/tack" plugins 2>&1) || fail "tack plugins exited $?:"$'\n'"$out"
+for id in "${ids[@]}"; do
+  [[ $out == *"$prefix/lib/tack/plugins"* && $out == *"$id"* ]] ||
+    fail "the installed tack plugins does not list $id from $prefix/lib/tack/plugins:"$'\n'"$out"
+done
+
 step "pkg-config"
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 cflags=$(pkg-config --cflags tack-sdk | xargs) # xargs: trims the trailing space
