@@ -180,6 +180,7 @@ int tack_cmd_check(int argc, char **argv) {
   if (load_plugins(&a, cfg, &ld, &d) != 0)
     goto report;
   tack_loader_print_refusals(ld, stderr);
+  tack_instance_set_registry(ld);
   if (tack_config_resolve(cfg, ld, &d) != 0)
     goto report;
   if (validate_instances(cfg, &d) != 0)

@@ -13,19 +13,20 @@
 
 static const char *const cmd = "plugins";
 
+/* The help names no folder of this machine (the output's "searched:" line
+ * does), so that docs/cli.md, generated from it, is the same everywhere. */
 static void print_help(void) {
-  char dir[PATH_MAX];
-  if (tack_loader_default_dir(NULL, dir, sizeof dir) != 0)
-    snprintf(dir, sizeof dir, "%s", TACK_PLUGIN_INSTALL_DIR);
   printf("usage: tack plugins [--dir DIR]... [--strict]\n"
          "\n"
          "List every tack plugin found and every file refused, with the reason.\n"
          "\n"
          "Without --dir, tack searches the folders listed in %s\n"
-         "(colon-separated, in order), then the default folder:\n"
-         "  %s\n"
-         "which is <folder of the tack executable>/../plugins when that exists (a build\n"
-         "tree), else the installed plugin folder %s.\n"
+         "(colon-separated, in order), then the default folder, which is the first\n"
+         "that exists of:\n"
+         "  <folder of the tack executable>/../plugins          (a build tree)\n"
+         "  <folder of the tack executable>/../lib/tack/plugins (an install)\n"
+         "  the folder tack was built to install plugins into\n"
+         "The output's \"searched:\" line names the folders actually searched.\n"
          "Every \"*.so\" directly inside a folder is checked, in name order. When two\n"
          "files provide the same plugin id, the first one found is loaded and the other\n"
          "refused, so %s overrides the default folder.\n"
@@ -43,8 +44,8 @@ static void print_help(void) {
          "\n"
          "exit status: 0 done (also when files were refused, unless --strict),\n"
          "1 something was refused and --strict was given, 2 bad usage.\n",
-         TACK_PLUGIN_PATH_ENV, dir, TACK_PLUGIN_INSTALL_DIR, TACK_PLUGIN_PATH_ENV, TACK_ABI_MAJOR,
-         TACK_ABI_MINOR, TACK_ABI_MAJOR, TACK_ABI_MAJOR, TACK_ABI_MINOR);
+         TACK_PLUGIN_PATH_ENV, TACK_PLUGIN_PATH_ENV, TACK_ABI_MAJOR, TACK_ABI_MINOR, TACK_ABI_MAJOR,
+         TACK_ABI_MAJOR, TACK_ABI_MINOR);
 }
 
 /* Plugin text is printed on one line each: control characters become '?'. */

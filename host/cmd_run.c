@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "config.h"
 #include "diag.h"
+#include "instance.h"
 #include "loader.h"
 #include "log.h"
 #include "runtime.h"
@@ -130,6 +131,7 @@ static int load_config(const run_args *a, tack_loader *ld, tack_config **cfg, ta
   if (rc != 0)
     return rc;
   tack_loader_print_refusals(ld, stderr);
+  tack_instance_set_registry(ld);
   return tack_config_resolve(*cfg, ld, d);
 }
 

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "indicator_service.h"
 #include "log.h"
 #include "params.h"
 #include "runtime.h"
@@ -72,6 +73,7 @@ struct tack_ctx {
   char *kv_name; /* "<name>[@<scope>]" */
   char **paths;  /* TACK_PARAM_PATH values resolved against the config's folder */
   size_t n_paths;
+  struct tack_ind_child *inds; /* indicators it opened (indicator_service.c) */
 };
 
 static const tack_lifecycle *lifecycle_of(const tack_plugin_desc *desc) {
@@ -163,6 +165,8 @@ static void report_leak(const tack_ctx *ctx) {
 }
 
 static void free_ctx(tack_ctx *ctx) {
+  /* After the plugin's destroy, which may still have used its indicators. */
+  tack_indicator_service_close_all(ctx);
   timers_close_all(ctx);
   tack_free(NULL, ctx->name);
   tack_free(NULL, ctx->kv_name);
@@ -364,6 +368,47 @@ const tack_alloc_acct *tack_instance_memory(const tack_ctx *ctx) { return &ctx->
 
 const char *tack_instance_name(const tack_ctx *ctx) { return ctx->name; }
 
+/* ------------------------------------------------------------------------ */
+/* The plugin registry and the indicator service's needs                    */
+/* ------------------------------------------------------------------------ */
+
+static const tack_loader *registry;
+
+void tack_instance_set_registry(const tack_loader *ld) { registry = ld; }
+
+const tack_loader *tack_instance_registry(void) { return registry; }
+
+struct tack_ind_child **tack_instance_ind_children(tack_ctx *ctx) {
+  return &ctx->inds;
+}
+
+int tack_instance_setting_up(tack_ctx *ctx, const char *call) {
+  if (ctx->state == ST_CREATING || ctx->state == ST_CONFIGURING || ctx->state == ST_STARTING)
+    return 0;
+  tack_log(TACK_LOG_ERROR, ctx->name,
+           "%s called while the instance is %s: allowed only in create, configure or start; "
+           "refused (%s)",
+           call, state_names[ctx->state], tack_err_name(TACK_ESTATE));
+  return TACK_ESTATE;
+}
+
+void tack_instance_problem(tack_ctx *ctx, const char *fmt, ...) {
+  char body[1024];
+  char path[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(body, sizeof body, fmt, ap);
+  va_end(ap);
+  if (!ctx->diag) {
+    tack_log(TACK_LOG_ERROR, ctx->name, "%s", body);
+    return;
+  }
+  snprintf(path, sizeof path, "%s.%s", ctx->ci->section ? ctx->ci->section : "?",
+           ctx->ci->name ? ctx->ci->name : "?");
+  tack_diag_add(ctx->diag, ctx->ci->file, ctx->ci->line, path, "%s", body);
+  ctx->diag_errors++;
+}
+
 int tack_instance_started(const tack_ctx *ctx) { return ctx->state == ST_STARTED; }
 
 void tack_instance_set_route(tack_ctx *ctx, void *route) { ctx->route = route; }
@@ -382,6 +427,22 @@ int tack_instance_filter_update(tack_ctx *ctx, const tack_bar *in, tack_bar *out
     return wrong_state(ctx, "update");
   const tack_filter_vtable *vt = ctx->vtable;
   return vt->update(ctx->self, in, out, cap, n_out);
+}
+
+int tack_instance_indicator_update(tack_ctx *ctx, const tack_bar *bar, double *out) {
+  if (ctx->desc->kind != TACK_KIND_INDICATOR)
+    return TACK_EINVAL;
+  if (ctx->state != ST_STARTED)
+    return wrong_state(ctx, "update");
+  const tack_indicator_vtable *vt = ctx->vtable;
+  return vt->update(ctx->self, bar, out);
+}
+
+const tack_output_spec *tack_instance_indicator_outputs(const tack_ctx *ctx) {
+  if (ctx->desc->kind != TACK_KIND_INDICATOR)
+    return NULL;
+  const tack_indicator_vtable *vt = ctx->vtable;
+  return vt->outputs;
 }
 
 int tack_instance_strategy_on_bar(tack_ctx *ctx, const tack_bar *bar, tack_signal *out) {
@@ -824,4 +885,7 @@ const tack_host tack_host_services = {
     .ex_position = svc_ex_position,
     .ex_done = svc_ex_done,
     .ex_error = svc_ex_error,
+    .ind_open = tack_indicator_service_open,
+    .ind_reset = tack_indicator_service_reset,
+    .ind_close = tack_indicator_service_close,
 };

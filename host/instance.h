@@ -64,10 +64,49 @@ void tack_instance_free_acct(tack_ctx *ctx, tack_alloc_acct *final);
  */
 int tack_instance_filter_update(tack_ctx *ctx, const tack_bar *in, tack_bar *out, uint32_t cap,
                                 uint32_t *n_out);
+/* Returns 1 when out[0 .. number of output columns) holds values, 0 while the
+ * indicator warms up (out untouched), or a TACK_E* code. */
+int tack_instance_indicator_update(tack_ctx *ctx, const tack_bar *bar, double *out);
 int tack_instance_strategy_on_bar(tack_ctx *ctx, const tack_bar *bar, tack_signal *out);
 int tack_instance_exchange_caps(tack_ctx *ctx, tack_exchange_caps *out);
 int tack_instance_exchange_connect(tack_ctx *ctx);
 int tack_instance_exchange_subscribe(tack_ctx *ctx, const tack_subscription *sub);
+
+/* An indicator's output columns, NULL-name terminated (the loader checked
+ * that there is at least one); NULL for an instance of another kind. Static
+ * data of the plugin: valid while it is loaded. */
+const tack_output_spec *tack_instance_indicator_outputs(const tack_ctx *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* The plugin registry and what the indicator service needs                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The plugins instances may open for their own use: host->ind_open finds
+ * indicator plugins by id here. One per process, set by every command that
+ * makes instances, once its loader has scanned (NULL, the default, makes
+ * ind_open fail with TACK_ENOENT). ld must outlive every instance made, and
+ * every indicator opened, while it is set: set NULL before freeing a loader
+ * that instances might still use. Loop thread only.
+ */
+void tack_instance_set_registry(const tack_loader *ld);
+const tack_loader *tack_instance_registry(void);
+
+/* The head of the list of indicators ctx opened (indicator_service.c owns
+ * the elements; the list is closed when ctx is freed, after destroy). */
+struct tack_ind_child;
+struct tack_ind_child **tack_instance_ind_children(tack_ctx *ctx);
+
+/* 0 while ctx is in create, configure or start; otherwise logs "<call>
+ * called while the instance is <state>" and returns TACK_ESTATE. */
+int tack_instance_setting_up(tack_ctx *ctx, const char *call);
+
+/* A problem with what ctx asked of the host. While ctx is created or
+ * configured it is added to the diag of tack_instance_new() at the
+ * instance's config file and line (the instance then fails with
+ * TACK_ECONFIG, as after a param_error); otherwise it is logged as an error
+ * tagged with the instance's name. */
+void tack_instance_problem(tack_ctx *ctx, const char *fmt, ...) TACK_PRINTF(2, 3);
 
 /* The services table every instance gets. */
 extern const tack_host tack_host_services;

@@ -550,6 +550,30 @@ typedef struct tack_ctx tack_ctx;
 typedef void (*tack_timer_cb)(void *user, uint64_t timer_id);
 
 /*
+ * An indicator a plugin opened with host->ind_open(). The fields are the
+ * indicator plugin's own update and instance, so that a strategy feeds it
+ * bars with one indirect call (tack_ind_update) and no host in between.
+ * Owned by the host: valid until ind_close() or the owner's destroy; read
+ * the fields, never write them.
+ */
+typedef struct tack_ind {
+  uint32_t size;      /* sizeof(tack_ind) as the host saw it */
+  uint32_t n_outputs; /* columns update() writes */
+  int32_t lookback;   /* index of the first bar with output, -1 when unknown */
+  uint32_t reserved;
+  const tack_output_spec *outputs; /* NULL-name terminated */
+  int (*update)(void *self, const tack_bar *bar, double *out);
+  void *self;
+} tack_ind;
+
+/* Feed one bar; the indicator update contract: 1 with out[0 .. n_outputs)
+ * written, 0 while warming up, a TACK_E* code on error. A provisional bar
+ * (no TACK_BAR_CLOSED) leaves the indicator's state unchanged. */
+static inline int tack_ind_update(const tack_ind *ind, const tack_bar *bar, double *out) {
+  return ind->update(ind->self, bar, out);
+}
+
+/*
  * The services the host offers. One table, owned by the host, valid for the
  * life of every instance. Fields are only appended; check availability of a
  * field added after 1.0 with TACK_HOST_HAS(host, field) before calling it.
@@ -651,6 +675,25 @@ typedef struct tack_host {
   /* A venue message the adapter could not use: type names it, detail says
    * why. Counted and logged by the host, never silently dropped. */
   int (*ex_error)(tack_ctx *ctx, const char *type, int err, const char *detail);
+
+  /*
+   * Open an indicator plugin for this instance's own use, from a spec
+   * "ID[:PARAMS]": positional values in the order of the indicator's
+   * parameter spec and/or name=value pairs ("ema:12", "macd:12,26,9",
+   * "bbands:period=20,nbdevup=2.5"). The parameters are checked against the
+   * indicator's spec; an error is logged naming the spec and returned
+   * (TACK_ENOENT for an unknown id, TACK_ETYPE for another kind,
+   * TACK_ECONFIG for bad parameters). Call from create, configure or start
+   * (TACK_ESTATE otherwise); a failure during create or configure is
+   * reported at the instance's config file and line and fails the instance,
+   * like param_error. Each call makes a new, independent indicator. It lives
+   * until ind_close or until this instance is destroyed.
+   */
+  int (*ind_open)(tack_ctx *ctx, const char *spec, const tack_ind **out);
+  /* Forget everything the indicator has seen, as if just opened. Any state. */
+  void (*ind_reset)(tack_ctx *ctx, const tack_ind *ind);
+  /* Destroy it now rather than with the instance. Any state. */
+  void (*ind_close)(tack_ctx *ctx, const tack_ind *ind);
 } tack_host;
 
 /* True when the host table provides `field` (for fields appended after 1.0). */
