@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "bars.h"
 #include "log.h"
 #include "params.h"
 
@@ -248,12 +249,18 @@ static const key_spec instance_keys[I_COUNT] = {
     [I_PARAMS] = {"params", T_GROUP, 0, "a group of parameters { key = value; }", "params = { };"},
 };
 
-enum { S_PLUGIN, S_TIMEFRAME, S_FILTER, S_PARAMS, S_COUNT };
+/* A strategy needs one of timeframe and timeframes: load_timeframes()
+ * checks that, so neither is marked required here. */
+enum { S_PLUGIN, S_TIMEFRAME, S_TIMEFRAMES, S_GAP, S_FILTER, S_PARAMS, S_COUNT };
 static const key_spec strategy_keys[S_COUNT] = {
     [S_PLUGIN] = {"plugin", T_STRING, 1, "a plugin id (a string)", "plugin = \"<id>\";"},
-    [S_TIMEFRAME] = {"timeframe", T_STRING | T_INT, 1,
+    [S_TIMEFRAME] = {"timeframe", T_STRING | T_INT, 0,
                      "a timeframe such as \"45s\", \"5m\", \"4h\" or \"1d\"",
                      "timeframe = \"5m\";"},
+    [S_TIMEFRAMES] = {"timeframes", T_ARRAY | T_LIST, 0,
+                      "a list of timeframes such as [ \"5m\", \"4h\" ]",
+                      "timeframes = [ \"5m\", \"4h\" ];"},
+    [S_GAP] = {"gap", T_STRING, 0, "one of skip|fill", "gap = \"skip\";"},
     [S_FILTER] = {"filter", T_STRING | T_ARRAY | T_LIST, 0,
                   "a filter name or a list of them [ \"a\", \"b\" ]", "filter = \"ha\";"},
     [S_PARAMS] = {"params", T_GROUP, 0, "a group of parameters { key = value; }", "params = { };"},
@@ -873,24 +880,175 @@ static int load_filter_chain(checker *ck, tack_cfg_strategy *st, const config_se
   return 0;
 }
 
-static void load_timeframe(checker *ck, tack_cfg_strategy *st, const config_setting_t *s) {
-  char what[128];
-  int ok;
+#define TIMEFRAME_EXPECT                                                                           \
+  "a timeframe such as \"45s\", \"5m\", \"4h\" or \"1d\" (whole seconds, more than 0, at most 7 "  \
+  "days)"
+
+/* The seconds of a timeframe setting ("5m" or 300), 0 when it is none. */
+static uint32_t timeframe_value(const config_setting_t *s) {
+  uint32_t tf = 0;
   if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-    ok = tack_timeframe_parse(config_setting_get_string(s), &st->timeframe_s) == 0;
-  } else {
+    if (tack_timeframe_parse(config_setting_get_string(s), &tf) != 0)
+      tf = 0;
+  } else if (type_bit(s) == T_INT) {
     int64_t v = int_value(s);
-    ok = v > 0 && v <= (int64_t)TIMEFRAME_MAX_S;
-    if (ok)
-      st->timeframe_s = (uint32_t)v;
+    if (v > 0 && v <= (int64_t)TIMEFRAME_MAX_S)
+      tf = (uint32_t)v;
   }
-  if (!ok) {
-    tack_setting_describe(s, what, sizeof what);
-    problem(ck, s, NULL,
-            "must be a timeframe such as \"45s\", \"5m\", \"4h\" or \"1d\" (whole seconds, more "
-            "than 0, at most 7 days), got %s",
-            what);
+  return tf;
+}
+
+static void bad_timeframe(checker *ck, const config_setting_t *s) {
+  char what[128];
+  tack_setting_describe(s, what, sizeof what);
+  problem(ck, s, NULL, "must be " TIMEFRAME_EXPECT ", got %s", what);
+}
+
+/* Whether check_keys() reported a member of group as a misspelling of key
+ * (it suggests the closest key within two edits): the correction already
+ * tells the author what is missing. */
+static int misspelt(const config_setting_t *group, const key_spec *keys, size_t n,
+                    const char *key) {
+  for (int i = 0; i < config_setting_length(group); i++) {
+    const char *name = config_setting_name(config_setting_get_elem(group, (unsigned)i));
+    suggest sg;
+    size_t k = 0;
+    while (k < n && strcmp(keys[k].name, name) != 0)
+      k++;
+    if (k < n)
+      continue;
+    suggest_init(&sg, name);
+    for (size_t j = 0; j < n; j++)
+      suggest_add(&sg, keys[j].name);
+    if (sg.best && strcmp(sg.best, key) == 0)
+      return 1;
   }
+  return 0;
+}
+
+/* Each timeframe of `timeframes` other than the smallest must be a whole
+ * multiple of it: the host makes every timeframe of a strategy from one
+ * series of bars, and a bar of the smallest one must never straddle the
+ * end of a bar of another (that is what keeps a forming higher bar out of
+ * the strategy's sight; see docs/runtime.md). */
+static void check_multiples(checker *ck, const uint32_t *tfs, const config_setting_t *const *at,
+                            size_t n) {
+  char a[16], b[16], c[16];
+  uint32_t min = tfs[0];
+  for (size_t i = 1; i < n; i++)
+    min = tfs[i] < min ? tfs[i] : min;
+  for (size_t i = 0; i < n; i++) {
+    if (tfs[i] % min == 0)
+      continue;
+    tack_timeframe_format(tfs[i], a, sizeof a);
+    tack_timeframe_format(min, b, sizeof b);
+    tack_timeframe_format((tfs[i] / min + 1) * min, c, sizeof c);
+    problem(ck, at[i], NULL,
+            "%s is not a whole multiple of %s, the smallest timeframe (the one that drives the "
+            "strategy): every timeframe must be made of whole %s bars; use a multiple such as %s",
+            a, b, b, c);
+  }
+}
+
+static void sort_timeframes(uint32_t *tfs, size_t n) {
+  for (size_t i = 1; i < n; i++) {
+    uint32_t v = tfs[i];
+    size_t j = i;
+    for (; j > 0 && tfs[j - 1] > v; j--)
+      tfs[j] = tfs[j - 1];
+    tfs[j] = v;
+  }
+}
+
+/* `timeframe = "5m";` or `timeframes = [ "5m", "4h" ];`: exactly one. */
+static void load_timeframes(checker *ck, tack_cfg_strategy *st, const config_setting_t *group,
+                            const config_setting_t *const *f) {
+  const config_setting_t *one = f[S_TIMEFRAME], *many = f[S_TIMEFRAMES];
+  const config_setting_t *at[TACK_MAX_TIMEFRAMES];
+  uint32_t tfs[TACK_MAX_TIMEFRAMES];
+  size_t n = 0;
+  char tf[16];
+  const config_setting_t *where = many ? many : one ? one : group;
+  st->tf_file = config_setting_source_file(where);
+  st->tf_line = (int)config_setting_source_line(where);
+
+  if (one && many) {
+    problem(ck, many, NULL,
+            "give either timeframe (line %d) or timeframes, not both; timeframes lists every "
+            "timeframe, the one that drives the strategy included",
+            (int)config_setting_source_line(one));
+    return;
+  }
+  if (!one && !many) {
+    /* Present with a wrong type, or misspelt: check_keys() said so. */
+    if (!config_setting_get_member(group, "timeframe") &&
+        !config_setting_get_member(group, "timeframes") &&
+        !misspelt(group, strategy_keys, S_COUNT, "timeframe") &&
+        !misspelt(group, strategy_keys, S_COUNT, "timeframes"))
+      problem(ck, group, "timeframe",
+              "required setting is missing (for example: timeframe = \"5m\"; or, for several, "
+              "timeframes = [ \"5m\", \"4h\" ];)");
+    return;
+  }
+  if (one) {
+    tfs[0] = timeframe_value(one);
+    if (tfs[0] == 0) {
+      bad_timeframe(ck, one);
+      return;
+    }
+    at[n++] = one;
+  } else {
+    int len = config_setting_length(many);
+    if (len == 0) {
+      problem(ck, many, NULL, "lists no timeframe (for example: timeframes = [ \"5m\", \"4h\" ];)");
+      return;
+    }
+    if (len > TACK_MAX_TIMEFRAMES) {
+      problem(ck, many, NULL, "lists %d timeframes; a strategy takes at most %d", len,
+              TACK_MAX_TIMEFRAMES);
+      return;
+    }
+    int before = ck->problems;
+    for (int i = 0; i < len; i++) {
+      const config_setting_t *el = config_setting_get_elem(many, (unsigned)i);
+      uint32_t v = timeframe_value(el);
+      size_t j = 0;
+      if (v == 0) {
+        bad_timeframe(ck, el);
+        continue;
+      }
+      while (j < n && tfs[j] != v)
+        j++;
+      if (j < n) {
+        tack_timeframe_format(v, tf, sizeof tf);
+        problem(ck, el, NULL, "duplicate: %s is already listed as timeframes[%d]", tf,
+                config_setting_index(at[j]));
+        continue;
+      }
+      tfs[n] = v;
+      at[n++] = el;
+    }
+    if (ck->problems != before)
+      return;
+  }
+  int before = ck->problems;
+  check_multiples(ck, tfs, at, n);
+  if (ck->problems != before)
+    return;
+  sort_timeframes(tfs, n);
+  memcpy(st->timeframes, tfs, n * sizeof *tfs);
+  st->n_timeframes = n;
+  st->timeframe_s = tfs[0];
+}
+
+static void load_gap(checker *ck, tack_cfg_strategy *st, const config_setting_t *s) {
+  const char *v = config_setting_get_string(s);
+  if (strcmp(v, "skip") == 0)
+    st->gap_policy = TACK_BARS_GAP_SKIP;
+  else if (strcmp(v, "fill") == 0)
+    st->gap_policy = TACK_BARS_GAP_FILL;
+  else
+    problem(ck, s, NULL, "must be one of skip|fill, got \"%.32s\"", v);
 }
 
 static int load_strategies(checker *ck, const config_setting_t *group, size_t n_explicit) {
@@ -902,10 +1060,13 @@ static int load_strategies(checker *ck, const config_setting_t *group, size_t n_
     return TACK_ENOMEM;
   for (size_t i = 0; i < count; i++) {
     tack_cfg_strategy *st = &cfg->strategies[cfg->n_strategies++];
-    load_instance(ck, config_setting_get_elem(group, (unsigned)i), "strategies", TACK_KIND_STRATEGY,
-                  strategy_keys, S_COUNT, &st->inst, f);
-    if (f[S_TIMEFRAME])
-      load_timeframe(ck, st, f[S_TIMEFRAME]);
+    const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+    load_instance(ck, s, "strategies", TACK_KIND_STRATEGY, strategy_keys, S_COUNT, &st->inst, f);
+    st->gap_policy = TACK_BARS_GAP_SKIP;
+    if (config_setting_is_group(s))
+      load_timeframes(ck, st, s, f);
+    if (f[S_GAP])
+      load_gap(ck, st, f[S_GAP]);
     if (f[S_FILTER]) {
       int rc = load_filter_chain(ck, st, f[S_FILTER], n_explicit);
       if (rc)
@@ -1399,8 +1560,13 @@ void tack_config_print(const tack_config *cfg, FILE *out) {
             sym->exchange ? sym->exchange->name : "?", sym->enabled ? "enabled" : "disabled");
     if (!st)
       continue;
-    tack_timeframe_format(st->timeframe_s, tf, sizeof tf);
-    fprintf(out, "  bars %s", tf);
+    fputs("  bars", out);
+    for (size_t j = 0; j < st->n_timeframes; j++) {
+      tack_timeframe_format(st->timeframes[j], tf, sizeof tf);
+      fprintf(out, "%s %s", j ? "," : "", tf);
+    }
+    if (st->gap_policy == TACK_BARS_GAP_FILL)
+      fputs(" (gaps filled)", out);
     for (size_t j = 0; j < st->n_filters; j++) {
       fputs(" -> filter ", out);
       print_instance(st->filters[j], out);

@@ -36,11 +36,24 @@ typedef struct tack_cfg_instance {
   int implicit;
 } tack_cfg_instance;
 
+/* Most timeframes one strategy may consume (`timeframes = [ ... ];`). */
+#define TACK_MAX_TIMEFRAMES 8
+
 typedef struct tack_cfg_strategy {
   tack_cfg_instance inst;
-  uint32_t timeframe_s;        /* bars the strategy consumes */
-  size_t n_filters;            /* filters applied in order to its bars */
+  uint32_t timeframe_s;        /* the timeframe that drives it: the smallest of timeframes */
+  size_t n_filters;            /* filters applied in order to its bars, per timeframe */
   tack_cfg_instance **filters; /* point into tack_config.filters */
+  /* Every timeframe it consumes, ascending, so timeframes[0] is timeframe_s;
+   * each other one is a whole multiple of it. `timeframe = "5m";` gives one,
+   * `timeframes = [ "5m", "4h" ];` up to TACK_MAX_TIMEFRAMES. */
+  uint32_t timeframes[TACK_MAX_TIMEFRAMES];
+  size_t n_timeframes;
+  uint32_t gap_policy; /* TACK_BARS_GAP_* (bars.h) for the bars the host makes: `gap` */
+  /* The `timeframe` or `timeframes` setting, for messages about the bars the
+   * strategy needs; the strategy's own place when neither is set. */
+  const char *tf_file;
+  int tf_line;
 } tack_cfg_strategy;
 
 typedef struct tack_cfg_symbol {

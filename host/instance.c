@@ -261,9 +261,11 @@ int tack_instance_new_scoped(const tack_cfg_instance *ci, const char *scope,
   rc = life->create(ctx, &tack_host_services, &self);
   if (rc != 0) {
     rc = plugin_error(rc);
-    tack_diag_add(d, ci->file, ci->line, path, "plugin %s (%s)%s%s: create failed: %s (%s)",
-                  desc->id, ci->plugin->path, for_, scope_text, tack_strerror(rc),
-                  tack_err_name(rc));
+    /* A create that said why through param_error needs no second line. */
+    if (ctx->diag_errors == 0)
+      tack_diag_add(d, ci->file, ci->line, path, "plugin %s (%s)%s%s: create failed: %s (%s)",
+                    desc->id, ci->plugin->path, for_, scope_text, tack_strerror(rc),
+                    tack_err_name(rc));
     goto fail;
   }
   ctx->self = self;
@@ -797,7 +799,12 @@ static int svc_ex_bar(tack_ctx *ctx, const char *symbol, const tack_bar *bar) {
 }
 
 static int svc_ex_trade(tack_ctx *ctx, const char *symbol, const tack_trade *trade) {
-  return ex_event(ctx, "ex_trade", symbol && trade ? trade : NULL, TACK_RT_EV_TRADE);
+  int rc = ex_gate(ctx, "ex_trade");
+  if (rc != 0)
+    return rc;
+  if (!symbol || !trade)
+    return TACK_EINVAL;
+  return tack_runtime_ex_trade(ctx->rt, ctx, symbol, trade);
 }
 
 static int svc_ex_quote(tack_ctx *ctx, const char *symbol, const tack_quote *quote) {

@@ -1,12 +1,15 @@
 /*
- * runtime.c: the running host; see runtime.h for the model.
+ * runtime.c: the running host; see runtime.h for the model and
+ * docs/runtime.md for how bars flow.
  *
  * Work that must not run inside a plugin's own call (subscribing when an
  * exchange reports TACK_CONN_UP, stopping when the data ends) is deferred to
  * the next loop iteration through one zero-delay timer, so that a plugin is
  * never re-entered from a service it called, nor destroyed under its own
- * stack. The bar path (ex_bar -> filters -> strategy) runs straight through
- * within the exchange's call, with preallocated buffers.
+ * stack. The bar path (ex_bar or ex_trade -> resamplers or bar builder ->
+ * delivery queue -> filters -> strategy) runs straight through within the
+ * exchange's call, with preallocated buffers (the delivery queue grows only
+ * for a burst, such as the fillers of a long gap).
  */
 #include "runtime.h"
 
@@ -17,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bars.h"
 #include "cli.h"
 #include "instance.h"
 #include "log.h"
@@ -25,6 +29,12 @@
 #define RT_FILTER_CAP 64
 
 enum { PHASE_IDLE, PHASE_RUNNING, PHASE_STOP_REQUESTED, PHASE_STOPPED, PHASE_CLOSED };
+
+/* Where a symbol's bars come from. */
+enum {
+  SRC_BARS,  /* bars of source_tf the venue streams */
+  SRC_TRADES /* the venue's trades, built into bars of the smallest timeframe */
+};
 
 typedef struct rt_symbol rt_symbol;
 
@@ -38,20 +48,58 @@ typedef struct rt_exchange {
   rt_symbol **syms; /* sorted by symbol name once running */
   size_t n_syms;
   uint64_t events[TACK_RT_EV_COUNT];
-  uint64_t unrouted; /* bars for symbols nobody subscribed */
+  uint64_t unrouted; /* bars and trades for symbols nobody subscribed */
 } rt_exchange;
 
+/* One timeframe a symbol's strategy consumes, with its own filter chain. */
+typedef struct rt_series {
+  rt_symbol *sym;
+  uint32_t tf;        /* seconds */
+  tack_ctx **filters; /* sym->n_filters of them */
+  tack_bar *buf;      /* n_filters * RT_FILTER_CAP filter outputs */
+  /* Makes this timeframe from the source bars; NULL when it is the source
+   * timeframe itself, whose closed bars pass through. */
+  tack_bar_resampler *rs;
+  int has_last;
+  tack_time last_ts; /* pass-through: the last closed bar queued */
+} rt_series;
+
+/* A closed bar waiting to be delivered. */
+typedef struct rt_pending {
+  tack_bar bar;
+  rt_series *series;
+} rt_pending;
+
 struct rt_symbol {
+  tack_runtime *rt;
   char *symbol;
+  char *tf_file; /* where the strategy's timeframes are set, may be NULL */
+  int tf_line;
   rt_exchange *ex;
-  uint32_t timeframe_s;
-  tack_ctx **filters;
-  size_t n_filters;
   tack_ctx *strategy;
-  tack_bar *buf; /* n_filters * RT_FILTER_CAP output bars */
+  size_t n_filters;                      /* per series */
+  rt_series series[TACK_MAX_TIMEFRAMES]; /* ascending: series[0] drives */
+  size_t n_series;
+  uint32_t gap_policy;
+  int source;                /* SRC_* */
+  uint32_t source_tf;        /* the timeframe every series is made from */
+  tack_bar_builder *builder; /* SRC_TRADES */
+  /* SRC_TRADES: the venue's clock, estimated as the time of a trade plus the
+   * host time since it arrived, and the timer that closes bars by it. */
+  int has_feed;
+  tack_time feed_ts, feed_host;
+  uv_timer_t close_timer;
+  int timer_open;
+  /* Closed bars of one exchange event, in delivery order (docs/runtime.md). */
+  rt_pending *queue;
+  size_t n_queue, cap_queue;
+  int input_dropped; /* the current input was late or a duplicate somewhere */
   uint64_t bars;
+  uint64_t trades;
   uint64_t signals;
   uint64_t errors;
+  uint64_t dropped;
+  uint64_t delivered;
   int has_signal;
   tack_signal last;
 };
@@ -102,6 +150,42 @@ static const char *tf_text(uint32_t s, char *buf, size_t cap) {
   tack_timeframe_format(s, buf, cap);
   return buf;
 }
+
+/* "5m, 1h, 4h": the timeframes of s's series. */
+static const char *series_text(const rt_symbol *s, char *buf, size_t cap) {
+  size_t at = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < s->n_series; i++) {
+    char one[16];
+    int n = snprintf(buf + at, cap - at, "%s%s", at ? ", " : "",
+                     tf_text(s->series[i].tf, one, sizeof one));
+    if (n < 0 || (size_t)n >= cap - at)
+      break;
+    at += (size_t)n;
+  }
+  return buf;
+}
+
+static tack_time tf_ns(uint32_t tf) { return (tack_time)tf * TACK_NS_PER_SEC; }
+
+/* A bar's or trade's time for people: "2023-11-14T00:00:01.250Z". */
+static const char *ts_text(tack_time t, char *buf, size_t cap) {
+  struct tm tm;
+  time_t secs = (time_t)(t / TACK_NS_PER_SEC);
+  long ms = (long)(t % TACK_NS_PER_SEC / 1000000);
+  if (t < 0 || !gmtime_r(&secs, &tm)) {
+    snprintf(buf, cap, "%lld ns", (long long)t);
+    return buf;
+  }
+  int n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  if (n < 0 || (size_t)n >= cap) /* a buffer too small for a date: the plain count */
+    snprintf(buf, cap, "%lld ns", (long long)t);
+  return buf;
+}
+
+/* The instant a bar closes: the end of its interval. */
+static tack_time bar_end(const tack_bar *b) { return b->ts + tf_ns(b->timeframe_s); }
 
 static rt_exchange *find_exchange(const tack_runtime *rt, const tack_ctx *ctx) {
   rt_exchange *ex = tack_instance_route(ctx);
@@ -207,16 +291,22 @@ fail:
   return rc;
 }
 
-static int streams_timeframe(const rt_exchange *ex, uint32_t tf) {
+/* The largest timeframe ex streams that divides tf, 0 when none does. Every
+ * timeframe of a strategy is a multiple of its smallest, so a divisor of the
+ * smallest divides them all. */
+static uint32_t best_native(const rt_exchange *ex, uint32_t tf) {
+  uint32_t best = 0;
   for (size_t i = 0; i < sizeof ex->caps.bar_timeframes / sizeof ex->caps.bar_timeframes[0]; i++) {
-    if (ex->caps.bar_timeframes[i] == 0)
+    uint32_t v = ex->caps.bar_timeframes[i];
+    if (v == 0)
       break;
-    if (ex->caps.bar_timeframes[i] == tf)
-      return 1;
+    if (tf % v == 0 && v > best)
+      best = v;
   }
-  return 0;
+  return best;
 }
 
+/* "1m, 5m": the bar timeframes ex streams. */
 static void list_timeframes(const rt_exchange *ex, char *buf, size_t cap) {
   size_t at = 0;
   buf[0] = '\0';
@@ -230,65 +320,163 @@ static void list_timeframes(const rt_exchange *ex, char *buf, size_t cap) {
       break;
     at += (size_t)n;
   }
-  if (at == 0)
-    tack_copy_text(buf, cap, "none");
 }
+
+/* The pipeline's callbacks from the bar builder and the resamplers. */
+static void on_built(void *data, const tack_bar *bar);
+static void on_trade_dropped(void *data, const tack_trade *trade, int reason);
+static void on_resampled(void *data, const tack_bar *bar);
+static void on_bar_dropped(void *data, const tack_bar *in, int reason);
 
 static void symbol_free(rt_symbol *s) {
   if (!s)
     return;
-  for (size_t i = 0; i < s->n_filters; i++)
-    if (s->filters[i])
-      tack_instance_free(s->filters[i]);
+  for (size_t k = 0; k < s->n_series; k++) {
+    rt_series *se = &s->series[k];
+    for (size_t i = 0; se->filters && i < s->n_filters; i++)
+      if (se->filters[i])
+        tack_instance_free(se->filters[i]);
+    tack_free(NULL, se->filters);
+    tack_free(NULL, se->buf);
+    tack_bar_resampler_free(se->rs);
+  }
   if (s->strategy)
     tack_instance_free(s->strategy);
-  tack_free(NULL, s->filters);
-  tack_free(NULL, s->buf);
+  tack_bar_builder_free(s->builder);
+  tack_free(NULL, s->queue);
+  tack_free(NULL, s->tf_file);
   tack_free(NULL, s->symbol);
   tack_free(NULL, s);
 }
 
-int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *spec, tack_diag *d) {
+/* Take the instances of spec into s, each chain with its timeframe, in
+ * ascending order of timeframe. From here on s owns them. */
+static int adopt_instances(rt_symbol *s, const tack_runtime_symbol_spec *spec) {
+  size_t order[TACK_MAX_TIMEFRAMES];
   int rc = 0;
-  char tf[16], have[160];
-  rt_exchange *ex = spec->exchange ? find_exchange(rt, spec->exchange) : NULL;
-  rt_symbol *s = tack_calloc(NULL, 1, sizeof *s);
-  if (s) {
-    /* Owned from here on, whatever happens next. */
-    s->strategy = spec->strategy;
-    s->filters = tack_calloc(NULL, spec->n_filters ? spec->n_filters : 1, sizeof *s->filters);
-    if (s->filters) {
-      s->n_filters = spec->n_filters;
-      for (size_t i = 0; i < spec->n_filters; i++)
-        s->filters[i] = spec->filters[i];
+  s->strategy = spec->strategy;
+  s->n_filters = spec->n_filters;
+  s->n_series = spec->n_timeframes;
+  for (size_t k = 0; k < s->n_series; k++) {
+    size_t j = k;
+    for (; j > 0 && spec->timeframes[order[j - 1]] > spec->timeframes[k]; j--)
+      order[j] = order[j - 1];
+    order[j] = k;
+  }
+  for (size_t k = 0; k < s->n_series; k++) {
+    rt_series *se = &s->series[k];
+    const size_t from = order[k] * spec->n_filters;
+    se->sym = s;
+    se->tf = spec->timeframes[order[k]];
+    se->filters = tack_calloc(NULL, s->n_filters ? s->n_filters : 1, sizeof *se->filters);
+    for (size_t f = 0; f < s->n_filters; f++) {
+      tack_ctx *ctx = spec->filters ? spec->filters[from + f] : NULL;
+      if (se->filters)
+        se->filters[f] = ctx;
+      else if (ctx)
+        tack_instance_free(ctx);
+    }
+    if (!se->filters)
+      rc = TACK_ENOMEM;
+  }
+  return rc;
+}
+
+static void free_spec_instances(const tack_runtime_symbol_spec *spec) {
+  if (spec->strategy)
+    tack_instance_free(spec->strategy);
+  for (size_t i = 0; spec->filters && i < spec->n_timeframes * spec->n_filters; i++)
+    if (spec->filters[i])
+      tack_instance_free(spec->filters[i]);
+}
+
+/* Distinct timeframes, each a whole multiple of the smallest (s->series is
+ * ascending). */
+static int check_series(const rt_symbol *s, const tack_runtime_symbol_spec *spec, tack_diag *d) {
+  char a[16], b[16];
+  for (size_t k = 0; k < s->n_series; k++) {
+    uint32_t tf = s->series[k].tf;
+    if (tf == 0 || (k > 0 && tf == s->series[k - 1].tf)) {
+      tack_diag_add(d, spec->tf_file, spec->tf_line, NULL,
+                    "%s: the strategy's timeframes must be distinct and more than 0 seconds",
+                    s->symbol);
+      return TACK_EINVAL;
+    }
+    if (tf % s->series[0].tf != 0) {
+      tack_diag_add(d, spec->tf_file, spec->tf_line, NULL,
+                    "%s: timeframe %s is not a whole multiple of %s, the smallest one", s->symbol,
+                    tf_text(tf, a, sizeof a), tf_text(s->series[0].tf, b, sizeof b));
+      return TACK_EINVAL;
     }
   }
-  if (!s || !s->filters) {
-    if (s)
-      s->strategy = NULL;
-    symbol_free(s);
-    if (spec->strategy)
-      tack_instance_free(spec->strategy);
-    for (size_t i = 0; i < spec->n_filters; i++)
-      if (spec->filters[i])
-        tack_instance_free(spec->filters[i]);
-    tack_diag_add(d, spec->file, spec->line, NULL, "%s: out of memory", spec->symbol);
+  return 0;
+}
+
+/* Choose where the bars come from and make what turns them into every
+ * series: resamplers from the source timeframe, and for trades the builder
+ * of the smallest timeframe. */
+static int plan_source(rt_symbol *s, const rt_exchange *ex, uint32_t gap_policy) {
+  uint32_t native = best_native(ex, s->series[0].tf);
+  s->gap_policy = gap_policy;
+  s->source = native ? SRC_BARS : SRC_TRADES;
+  s->source_tf = native ? native : s->series[0].tf;
+  if (s->source == SRC_TRADES) {
+    tack_bar_builder_config bc;
+    tack_bar_builder_config_init(&bc, s->source_tf);
+    bc.gap_policy = gap_policy;
+    bc.on_bar = on_built;
+    bc.on_drop = on_trade_dropped;
+    bc.data = s;
+    int rc = tack_bar_builder_init(&s->builder, &bc);
+    if (rc != 0)
+      return rc;
+  }
+  for (size_t k = 0; k < s->n_series; k++) {
+    rt_series *se = &s->series[k];
+    if (se->tf == s->source_tf)
+      continue;
+    tack_bar_resampler_config rc_cfg = {s->source_tf, se->tf,         gap_policy, 0,
+                                        on_resampled, on_bar_dropped, se};
+    int rc = tack_bar_resampler_init(&se->rs, &rc_cfg);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
+int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *spec, tack_diag *d) {
+  int rc = 0;
+  rt_exchange *ex = spec->exchange ? find_exchange(rt, spec->exchange) : NULL;
+  rt_symbol *s = NULL;
+  const char *name = spec->symbol ? spec->symbol : "";
+
+  if (!spec->timeframes || spec->n_timeframes == 0 || spec->n_timeframes > TACK_MAX_TIMEFRAMES) {
+    free_spec_instances(spec);
+    tack_diag_add(d, spec->tf_file, spec->tf_line, NULL, "%s: a strategy takes 1 to %d timeframes",
+                  name, TACK_MAX_TIMEFRAMES);
+    return TACK_EINVAL;
+  }
+  s = tack_calloc(NULL, 1, sizeof *s);
+  if (!s) {
+    free_spec_instances(spec);
+    tack_diag_add(d, spec->file, spec->line, NULL, "%s: out of memory", name);
     return TACK_ENOMEM;
   }
-
+  s->rt = rt;
+  rc = adopt_instances(s, spec); /* s owns them now, whatever happens next */
   s->ex = ex;
-  s->timeframe_s = spec->timeframe_s;
-  s->symbol = tack_strdup(NULL, spec->symbol ? spec->symbol : "");
-  if (spec->n_filters)
-    s->buf = tack_calloc(NULL, spec->n_filters * RT_FILTER_CAP, sizeof *s->buf);
-  if (!s->symbol || (spec->n_filters && !s->buf)) {
-    tack_diag_add(d, spec->file, spec->line, NULL, "%s: out of memory", spec->symbol);
+  s->symbol = tack_strdup(NULL, name);
+  s->tf_line = spec->tf_line;
+  if (spec->tf_file)
+    s->tf_file = tack_strdup(NULL, spec->tf_file);
+  if (rc != 0 || !s->symbol || (spec->tf_file && !s->tf_file)) {
+    tack_diag_add(d, spec->file, spec->line, NULL, "%s: out of memory", name);
     rc = TACK_ENOMEM;
     goto fail;
   }
-  if (!spec->symbol || !*spec->symbol || strlen(spec->symbol) >= TACK_SYMBOL_MAX) {
-    tack_diag_add(d, spec->file, spec->line, NULL, "symbol '%s' must be 1 to %d characters",
-                  s->symbol, TACK_SYMBOL_MAX - 1);
+  if (!*name || strlen(name) >= TACK_SYMBOL_MAX) {
+    tack_diag_add(d, spec->file, spec->line, NULL, "symbol '%s' must be 1 to %d characters", name,
+                  TACK_SYMBOL_MAX - 1);
     rc = TACK_EINVAL;
     goto fail;
   }
@@ -298,36 +486,60 @@ int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *sp
   }
   if (!ex || !s->strategy || tack_instance_desc(s->strategy)->kind != TACK_KIND_STRATEGY) {
     tack_diag_add(d, spec->file, spec->line, NULL,
-                  "%s: needs an exchange added to the runtime and a strategy instance", s->symbol);
+                  "%s: needs an exchange added to the runtime and a strategy instance", name);
     rc = TACK_EINVAL;
     goto fail;
   }
-  for (size_t i = 0; i < s->n_filters; i++) {
-    if (!s->filters[i] || tack_instance_desc(s->filters[i])->kind != TACK_KIND_FILTER) {
-      tack_diag_add(d, spec->file, spec->line, NULL, "%s: filter %zu is not a filter instance",
-                    s->symbol, i + 1);
-      rc = TACK_EINVAL;
-      goto fail;
+  for (size_t k = 0; k < s->n_series; k++) {
+    for (size_t i = 0; i < s->n_filters; i++) {
+      tack_ctx *f = s->series[k].filters[i];
+      if (!f || tack_instance_desc(f)->kind != TACK_KIND_FILTER) {
+        tack_diag_add(d, spec->file, spec->line, NULL, "%s: filter %zu is not a filter instance",
+                      name, i + 1);
+        rc = TACK_EINVAL;
+        goto fail;
+      }
     }
   }
+  rc = check_series(s, spec, d);
+  if (rc != 0)
+    goto fail;
   for (size_t i = 0; i < ex->n_syms; i++) {
-    if (strcmp(ex->syms[i]->symbol, s->symbol) == 0) {
-      tack_diag_add(d, spec->file, spec->line, NULL, "%s appears twice on %s", s->symbol,
+    if (strcmp(ex->syms[i]->symbol, name) == 0) {
+      tack_diag_add(d, spec->file, spec->line, NULL, "%s appears twice on %s", name,
                     tack_instance_name(ex->ctx));
       rc = TACK_EEXIST;
       goto fail;
     }
   }
-  if (!streams_timeframe(ex, s->timeframe_s)) {
+  if (!best_native(ex, s->series[0].tf) && !(ex->caps.flags & TACK_CAP_TRADES)) {
+    char have[160], need[160];
     list_timeframes(ex, have, sizeof have);
-    tack_diag_add(d, spec->file, spec->line, NULL,
-                  "%s: strategy %s needs %s bars, but %s (plugin %s) streams only %s; building "
-                  "bars of another timeframe is not available in this version: give the "
-                  "strategy one of those timeframes",
-                  s->symbol, tack_instance_name(s->strategy),
-                  tf_text(s->timeframe_s, tf, sizeof tf), tack_instance_name(ex->ctx),
-                  tack_instance_desc(ex->ctx)->id, have);
+    tack_diag_add(d, spec->tf_file, spec->tf_line, NULL,
+                  "%s: the strategy needs %s bars, but %s (plugin %s) streams %s bars and no "
+                  "trades to build them from; give the strategy timeframes that are multiples "
+                  "of one the exchange streams",
+                  name, series_text(s, need, sizeof need), tack_instance_name(ex->ctx),
+                  tack_instance_desc(ex->ctx)->id, ex->caps.bar_timeframes[0] ? have : "no");
     rc = TACK_ENOTSUP;
+    goto fail;
+  }
+  rc = plan_source(s, ex, spec->gap_policy);
+  for (size_t k = 0; rc == 0 && k < s->n_series && s->n_filters; k++) {
+    s->series[k].buf = tack_calloc(NULL, s->n_filters * RT_FILTER_CAP, sizeof *s->series[k].buf);
+    if (!s->series[k].buf)
+      rc = TACK_ENOMEM;
+  }
+  if (rc == 0) {
+    /* Room for what one input usually closes: a bar of every series. */
+    s->cap_queue = 2 * s->n_series + 2;
+    s->queue = tack_calloc(NULL, s->cap_queue, sizeof *s->queue);
+    if (!s->queue)
+      rc = TACK_ENOMEM;
+  }
+  if (rc != 0) {
+    tack_diag_add(d, spec->file, spec->line, NULL, "%s: cannot make its bars: %s (%s)", name,
+                  tack_strerror(rc), tack_err_name(rc));
     goto fail;
   }
   rt_symbol **all = grow(rt->sym, rt->n_sym, sizeof *rt->sym);
@@ -337,13 +549,14 @@ int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *sp
   if (mine)
     ex->syms = mine;
   if (!mine) {
-    tack_diag_add(d, spec->file, spec->line, NULL, "%s: out of memory", s->symbol);
+    tack_diag_add(d, spec->file, spec->line, NULL, "%s: out of memory", name);
     rc = TACK_ENOMEM;
     goto fail;
   }
   tack_instance_set_route(s->strategy, s);
-  for (size_t i = 0; i < s->n_filters; i++)
-    tack_instance_set_route(s->filters[i], s);
+  for (size_t k = 0; k < s->n_series; k++)
+    for (size_t i = 0; i < s->n_filters; i++)
+      tack_instance_set_route(s->series[k].filters[i], s);
   rt->sym[rt->n_sym++] = s;
   ex->syms[ex->n_syms++] = s;
   return 0;
@@ -394,9 +607,11 @@ static int make_instance(tack_runtime *rt, const tack_cfg_instance *ci, const ch
   return rc;
 }
 
-/* The exchange, strategy and filters of one enabled symbol. */
+/* The exchange, strategy and filters of one enabled symbol: one filter
+ * chain per timeframe of the strategy. */
 static int build_symbol(tack_runtime *rt, const tack_cfg_symbol *cs, failed_set *fs, tack_diag *d) {
   const tack_cfg_strategy *st = cs->strategy;
+  const size_t n_inst = st->n_timeframes * st->n_filters;
   tack_ctx *strategy = NULL;
   tack_ctx **filters = NULL;
   size_t made = 0;
@@ -418,19 +633,27 @@ static int build_symbol(tack_runtime *rt, const tack_cfg_symbol *cs, failed_set 
     ex = exchange_for(rt, cs->exchange);
   }
 
-  filters = tack_calloc(NULL, st->n_filters ? st->n_filters : 1, sizeof *filters);
+  filters = tack_calloc(NULL, n_inst ? n_inst : 1, sizeof *filters);
   if (!filters) {
     tack_diag_add(d, cs->file, cs->line, NULL, "%s: out of memory", cs->symbol);
     rc = TACK_ENOMEM;
     goto fail;
   }
-  /* Every instance is tried, so that one run reports every problem. */
+  /* Every instance is tried, so that one run reports every problem. A
+   * strategy of several timeframes has a chain per timeframe, named after
+   * it ("filters.ha@BTC-USD/4h"), each with its own state and storage. */
   int src = make_instance(rt, &st->inst, cs->symbol, fs, d, &strategy);
-  for (; made < st->n_filters; made++) {
-    int frc = make_instance(rt, st->filters[made], cs->symbol, fs, d, &filters[made]);
-    if (frc != 0) {
-      src = src ? src : frc;
-      break;
+  for (size_t k = 0; k < st->n_timeframes && made == k * st->n_filters; k++) {
+    char scope[TACK_SYMBOL_MAX + 24], tf[16];
+    snprintf(scope, sizeof scope, "%s/%s", cs->symbol, tf_text(st->timeframes[k], tf, sizeof tf));
+    for (size_t f = 0; f < st->n_filters; f++) {
+      int frc = make_instance(rt, st->filters[f], st->n_timeframes > 1 ? scope : cs->symbol, fs, d,
+                              &filters[made]);
+      if (frc != 0) {
+        src = src ? src : frc;
+        break;
+      }
+      made++;
     }
   }
   rc = rc ? rc : src;
@@ -438,8 +661,9 @@ static int build_symbol(tack_runtime *rt, const tack_cfg_symbol *cs, failed_set 
     rc = rc ? rc : TACK_ECONFIG;
     goto fail;
   }
-  tack_runtime_symbol_spec spec = {cs->symbol,    ex->ctx,  st->timeframe_s, filters,
-                                   st->n_filters, strategy, cs->file,        cs->line};
+  tack_runtime_symbol_spec spec = {cs->symbol, ex->ctx,       st->timeframes, st->n_timeframes,
+                                   filters,    st->n_filters, strategy,       st->gap_policy,
+                                   cs->file,   cs->line,      st->tf_file,    st->tf_line};
   rc = tack_runtime_add_symbol(rt, &spec, d); /* owns the instances now */
   tack_free(NULL, filters);
   return rc;
@@ -510,31 +734,235 @@ static void to_strategy(tack_runtime *rt, rt_symbol *s, const tack_bar *bar) {
 
 /* Filters run in order; a filter may turn one bar into several, each of
  * which goes through the rest of the chain. Stage k writes only its own
- * slice of the buffer, so deeper stages never overwrite what it iterates. */
-static void feed(tack_runtime *rt, rt_symbol *s, size_t stage, const tack_bar *bar) {
+ * slice of the series' buffer, so deeper stages never overwrite what it
+ * iterates. */
+static void feed(tack_runtime *rt, rt_series *se, size_t stage, const tack_bar *bar) {
+  rt_symbol *s = se->sym;
   if (stage == s->n_filters) {
     to_strategy(rt, s, bar);
     return;
   }
-  tack_bar *out = s->buf + stage * RT_FILTER_CAP;
+  tack_bar *out = se->buf + stage * RT_FILTER_CAP;
   uint32_t n = 0;
-  int rc = tack_instance_filter_update(s->filters[stage], bar, out, RT_FILTER_CAP, &n);
+  int rc = tack_instance_filter_update(se->filters[stage], bar, out, RT_FILTER_CAP, &n);
   if (rc != 0) {
     s->errors++;
     if (rc == TACK_ENOSPC)
-      tack_log(TACK_LOG_ERROR, tack_instance_name(s->filters[stage]),
+      tack_log(TACK_LOG_ERROR, tack_instance_name(se->filters[stage]),
                "%s: update would make more than %d bars from one; the bar was dropped", s->symbol,
                RT_FILTER_CAP);
     else
-      tack_log(TACK_LOG_ERROR, tack_instance_name(s->filters[stage]), "%s: update failed: %s (%s)",
+      tack_log(TACK_LOG_ERROR, tack_instance_name(se->filters[stage]), "%s: update failed: %s (%s)",
                s->symbol, tack_strerror(rc), tack_err_name(rc));
     return;
   }
   if (n > RT_FILTER_CAP)
     n = RT_FILTER_CAP;
   for (uint32_t i = 0; i < n; i++)
-    feed(rt, s, stage + 1, &out[i]);
+    feed(rt, se, stage + 1, &out[i]);
 }
+
+/*
+ * The delivery order (docs/runtime.md): by the instant a bar closes, and of
+ * bars that close at the same instant the longer timeframe first. At 04:00
+ * the strategy gets the 4h bar [00:00, 04:00), then the 1h bar [03:00,
+ * 04:00), then the 5m bar [03:55, 04:00): when a bar of the driving
+ * timeframe arrives, every higher bar that closed by its end is already
+ * known, and no higher bar still forming ever is.
+ */
+static int delivered_after(const rt_pending *p, tack_time end, uint32_t tf) {
+  tack_time e = bar_end(&p->bar);
+  return e > end || (e == end && p->bar.timeframe_s < tf);
+}
+
+/* Queue a closed bar of series se for delivery once the current input is
+ * done. Inputs arrive in time order, so a bar lands at or near the end. */
+static void enqueue(rt_series *se, const tack_bar *bar) {
+  rt_symbol *s = se->sym;
+  if (s->n_queue == s->cap_queue) {
+    size_t cap = s->cap_queue * 2;
+    rt_pending *q = tack_realloc(NULL, s->queue, cap * sizeof *q);
+    if (!q) {
+      char tf[16], at[40];
+      s->errors++;
+      tack_log(TACK_LOG_ERROR, NULL, "%s: out of memory: the %s bar of %s was not delivered",
+               s->symbol, tf_text(se->tf, tf, sizeof tf), ts_text(bar->ts, at, sizeof at));
+      return;
+    }
+    s->queue = q;
+    s->cap_queue = cap;
+  }
+  tack_time end = bar_end(bar);
+  size_t i = s->n_queue;
+  for (; i > 0 && delivered_after(&s->queue[i - 1], end, bar->timeframe_s); i--)
+    s->queue[i] = s->queue[i - 1];
+  s->queue[i].bar = *bar;
+  s->queue[i].series = se;
+  s->n_queue++;
+}
+
+static void flush(tack_runtime *rt, rt_symbol *s) {
+  for (size_t i = 0; i < s->n_queue; i++) {
+    s->delivered++;
+    feed(rt, s->queue[i].series, 0, &s->queue[i].bar);
+  }
+  s->n_queue = 0;
+}
+
+/* A bar of the source timeframe that is itself one of the strategy's: only
+ * closed bars, each interval once and in time order. */
+static void pass_through(rt_series *se, const tack_bar *bar) {
+  if (!(bar->flags & TACK_BAR_CLOSED))
+    return; /* a provisional bar never reaches a strategy */
+  if (se->has_last && bar->ts <= se->last_ts) {
+    se->sym->input_dropped = 1;
+    return;
+  }
+  se->has_last = 1;
+  se->last_ts = bar->ts;
+  enqueue(se, bar);
+}
+
+/* A source bar (streamed, or built from trades) into every series. */
+static void from_source(rt_symbol *s, const tack_bar *bar) {
+  for (size_t k = 0; k < s->n_series; k++) {
+    rt_series *se = &s->series[k];
+    if (!se->rs) {
+      pass_through(se, bar);
+      continue;
+    }
+    int rc = tack_bar_resampler_push(se->rs, bar);
+    if (rc < 0) {
+      char tf[16], at[40];
+      s->errors++;
+      tack_log(TACK_LOG_ERROR, NULL, "%s: making %s bars, the bar of %s was refused: %s (%s)",
+               s->symbol, tf_text(se->tf, tf, sizeof tf), ts_text(bar->ts, at, sizeof at),
+               tack_strerror(rc), tack_err_name(rc));
+    }
+  }
+}
+
+static void on_built(void *data, const tack_bar *bar) {
+  if (bar->flags & TACK_BAR_CLOSED)
+    from_source(data, bar);
+}
+
+static void on_resampled(void *data, const tack_bar *bar) {
+  if (bar->flags & TACK_BAR_CLOSED)
+    enqueue(data, bar);
+}
+
+static void on_bar_dropped(void *data, const tack_bar *in, int reason) {
+  rt_series *se = data;
+  (void)in;
+  (void)reason;
+  se->sym->input_dropped = 1;
+}
+
+static void on_trade_dropped(void *data, const tack_trade *trade, int reason) {
+  rt_symbol *s = data;
+  (void)trade;
+  (void)reason;
+  s->input_dropped = 1;
+}
+
+/* Count an input that came too late or twice (its interval was already
+ * closed): the first one is logged as a warning, the rest at debug level
+ * and in the summary. */
+static void note_dropped(rt_symbol *s, const char *what, tack_time ts) {
+  char at[40];
+  if (!s->input_dropped)
+    return;
+  s->input_dropped = 0;
+  tack_log(s->dropped++ == 0 ? TACK_LOG_WARN : TACK_LOG_DEBUG, tack_instance_name(s->ex->ctx),
+           "%s: %s of %s arrived after its interval was closed, or twice: not used (counted in "
+           "the summary)",
+           s->symbol, what, ts_text(ts, at, sizeof at));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bars built from trades: closing them on time                              */
+/* ------------------------------------------------------------------------ */
+
+/* How long after its end an interval stays open for trades still on their
+ * way from the venue: a tenth of the bar, at most a second. */
+static tack_time close_grace(const rt_symbol *s) {
+  tack_time g = tf_ns(s->source_tf) / 10;
+  return g < TACK_NS_PER_SEC ? g : TACK_NS_PER_SEC;
+}
+
+/* The venue's clock: the time of the trade that set it, plus the host time
+ * since. Live it trails the host clock by the feed's latency; for a venue
+ * replaying history it runs with the replay, so no interval of it is closed
+ * by the wall clock before its trades arrive. */
+static tack_time feed_now(const rt_symbol *s, tack_time host_now) {
+  return s->feed_ts + (host_now - s->feed_host);
+}
+
+/* The venue time by which the next bar must close: the end of the earliest
+ * forming bar, and with gap filling at least the end of the current
+ * interval of the smallest timeframe (a filler is due then). INT64_MAX
+ * when nothing is due. */
+static tack_time next_due(const rt_symbol *s, tack_time closing) {
+  tack_time due = INT64_MAX;
+  tack_bar b;
+  if (tack_bar_builder_forming(s->builder, &b))
+    due = bar_end(&b);
+  for (size_t k = 0; k < s->n_series; k++) {
+    if (s->series[k].rs && tack_bar_resampler_forming(s->series[k].rs, &b) && bar_end(&b) < due)
+      due = bar_end(&b);
+  }
+  if (s->gap_policy == TACK_BARS_GAP_FILL && closing >= 0) {
+    tack_time tf = tf_ns(s->source_tf);
+    tack_time next = closing - closing % tf + tf;
+    if (next < due)
+      due = next;
+  }
+  return due;
+}
+
+static void close_cb(uv_timer_t *h);
+
+/* (Re)arm the timer that closes s's bars when the venue's clock passes the
+ * end of their interval, with no further trade needed. */
+static void arm_close_timer(tack_runtime *rt, rt_symbol *s) {
+  if (!s->has_feed || !s->timer_open || rt->phase != PHASE_RUNNING)
+    return;
+  tack_time grace = close_grace(s);
+  tack_time now = feed_now(s, tack_runtime_now(rt));
+  tack_time due = next_due(s, now - grace);
+  if (due == INT64_MAX) {
+    uv_timer_stop(&s->close_timer);
+    return;
+  }
+  /* At least 1 ms: a timer due at once would run again within the same
+   * loop iteration, starving everything else if the bar did not close. */
+  tack_time wait = due + grace - now;
+  uint64_t ms = wait <= 1000000 ? 1 : (uint64_t)((wait + 999999) / 1000000);
+  uv_timer_start(&s->close_timer, close_cb, ms, 0);
+}
+
+static void close_cb(uv_timer_t *h) {
+  rt_symbol *s = h->data;
+  tack_runtime *rt = s->rt;
+  if (rt->phase != PHASE_RUNNING)
+    return;
+  tack_time closing = feed_now(s, tack_runtime_now(rt)) - close_grace(s);
+  if (closing >= 0) {
+    /* The builder first: what it closes feeds the resamplers, which then
+     * close whatever ended by the same instant. */
+    tack_bar_builder_close_until(s->builder, closing);
+    for (size_t k = 0; k < s->n_series; k++)
+      if (s->series[k].rs)
+        tack_bar_resampler_close_until(s->series[k].rs, closing);
+    flush(rt, s);
+  }
+  arm_close_timer(rt, s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Exchange events                                                           */
+/* ------------------------------------------------------------------------ */
 
 static int cmp_symbol(const void *a, const void *b) {
   const rt_symbol *x = *(rt_symbol *const *)a, *y = *(rt_symbol *const *)b;
@@ -545,46 +973,119 @@ static int cmp_symbol_key(const void *key, const void *elem) {
   return strcmp(key, (*(rt_symbol *const *)elem)->symbol);
 }
 
-int tack_runtime_ex_bar(tack_runtime *rt, tack_ctx *exc, const char *symbol, const tack_bar *bar) {
-  rt_exchange *ex = tack_instance_route(exc);
-  if (!ex)
-    return TACK_ESTATE; /* an exchange outside the pipeline */
+/* The symbol an event of exc is for, or NULL with *rc set: TACK_ESTATE
+ * before the run, TACK_ECLOSED once stopping, TACK_ENOENT for a symbol
+ * nobody subscribed. */
+static rt_symbol *route_event(tack_runtime *rt, rt_exchange *ex, const char *symbol,
+                              const char *what, int *rc) {
   if (rt->phase != PHASE_RUNNING) {
-    if (rt->phase == PHASE_IDLE)
-      return TACK_ESTATE;
+    if (rt->phase == PHASE_IDLE) {
+      *rc = TACK_ESTATE;
+      return NULL;
+    }
     /* Stopping: the consumers are already stopped. */
-    tack_log(TACK_LOG_DEBUG, tack_instance_name(exc), "%s bar after the stop began: not passed on",
-             symbol);
-    return TACK_ECLOSED;
+    tack_log(TACK_LOG_DEBUG, tack_instance_name(ex->ctx),
+             "%s %s after the stop began: not passed on", symbol, what);
+    *rc = TACK_ECLOSED;
+    return NULL;
   }
   rt_symbol **hit =
       ex->n_syms ? bsearch(symbol, ex->syms, ex->n_syms, sizeof *ex->syms, cmp_symbol_key) : NULL;
   if (!hit) {
     if (ex->unrouted++ == 0)
-      tack_log(TACK_LOG_WARN, tack_instance_name(exc),
-               "bar for %s, which no enabled symbol subscribed: ignored (counted in the "
-               "summary)",
-               symbol);
-    return TACK_ENOENT;
+      tack_log(TACK_LOG_WARN, tack_instance_name(ex->ctx),
+               "%s for %s, which no enabled symbol subscribed: ignored (counted in the summary)",
+               what, symbol);
+    *rc = TACK_ENOENT;
+    return NULL;
   }
-  rt_symbol *s = *hit;
+  return *hit;
+}
+
+int tack_runtime_ex_bar(tack_runtime *rt, tack_ctx *exc, const char *symbol, const tack_bar *bar) {
+  rt_exchange *ex = tack_instance_route(exc);
+  int rc = 0;
+  if (!ex)
+    return TACK_ESTATE; /* an exchange outside the pipeline */
+  rt_symbol *s = route_event(rt, ex, symbol, "bar", &rc);
+  if (!s)
+    return rc;
+  const char *why = NULL;
+  char got[16], want[16], at[40];
   if (!isfinite(bar->open) || !isfinite(bar->high) || !isfinite(bar->low) ||
-      !isfinite(bar->close) || !isfinite(bar->volume)) {
+      !isfinite(bar->close) || !isfinite(bar->volume))
+    why = "has a non-finite value";
+  else if (bar->volume < 0)
+    why = "has a negative volume";
+  else if (s->source != SRC_BARS)
+    why = "arrived, but trades were subscribed for it";
+  if (why) {
     s->errors++;
-    tack_log(TACK_LOG_ERROR, tack_instance_name(exc),
-             "%s: bar at %lld has a non-finite value: refused", symbol, (long long)bar->ts);
+    tack_log(TACK_LOG_ERROR, tack_instance_name(exc), "%s: bar of %s %s: refused", symbol,
+             ts_text(bar->ts, at, sizeof at), why);
     return TACK_EINVAL;
   }
-  if (bar->timeframe_s != s->timeframe_s) {
-    char got[16], want[16];
+  if (bar->timeframe_s != s->source_tf) {
     s->errors++;
     tack_log(TACK_LOG_ERROR, tack_instance_name(exc), "%s: %s bar where %s was subscribed: refused",
              symbol, tf_text(bar->timeframe_s, got, sizeof got),
-             tf_text(s->timeframe_s, want, sizeof want));
+             tf_text(s->source_tf, want, sizeof want));
+    return TACK_EINVAL;
+  }
+  /* Bars of every timeframe share one grid, from the epoch in UTC (tack.h):
+   * resampling and the delivery order rely on it. */
+  if (bar->ts < 0 || bar->ts % tf_ns(bar->timeframe_s) != 0 ||
+      bar->ts > INT64_MAX - tf_ns(s->series[s->n_series - 1].tf)) {
+    s->errors++;
+    tack_log(TACK_LOG_ERROR, tack_instance_name(exc),
+             "%s: %s bar of %s does not start on its interval (a multiple of %s since "
+             "1970-01-01T00:00:00Z): refused",
+             symbol, tf_text(bar->timeframe_s, got, sizeof got), ts_text(bar->ts, at, sizeof at),
+             got);
     return TACK_EINVAL;
   }
   s->bars++;
-  feed(rt, s, 0, bar);
+  from_source(s, bar);
+  note_dropped(s, "bar", bar->ts);
+  flush(rt, s);
+  return 0;
+}
+
+int tack_runtime_ex_trade(tack_runtime *rt, tack_ctx *exc, const char *symbol,
+                          const tack_trade *trade) {
+  rt_exchange *ex = tack_instance_route(exc);
+  int rc = 0;
+  if (!ex)
+    return TACK_ESTATE;
+  ex->events[TACK_RT_EV_TRADE]++;
+  rt_symbol *s = route_event(rt, ex, symbol, "trade", &rc);
+  if (!s)
+    return rc;
+  if (s->source != SRC_TRADES)
+    return 0; /* bars feed this symbol; nothing else consumes trades yet */
+  s->trades++;
+  rc = tack_bar_builder_push(s->builder, trade);
+  if (rc < 0) {
+    char at[40];
+    s->errors++;
+    tack_log(TACK_LOG_ERROR, tack_instance_name(exc),
+             "%s: trade of %s (price %g, size %g) refused: a trade needs a time from 1970 on, a "
+             "finite price and a finite size of 0 or more",
+             symbol, ts_text(trade->ts, at, sizeof at), trade->price, trade->size);
+    return rc;
+  }
+  if (rc == TACK_BARS_APPLIED) {
+    /* The venue's clock only moves forward: an older trade leaves it. */
+    tack_time host = tack_runtime_now(rt);
+    if (!s->has_feed || trade->ts > feed_now(s, host)) {
+      s->feed_ts = trade->ts;
+      s->feed_host = host;
+      s->has_feed = 1;
+    }
+  }
+  note_dropped(s, "trade", trade->ts);
+  flush(rt, s);
+  arm_close_timer(rt, s);
   return 0;
 }
 
@@ -659,26 +1160,85 @@ void tack_runtime_request_stop(tack_runtime *rt, const char *why, int error) {
   schedule_work(rt);
 }
 
-static void subscribe_all(rt_exchange *ex) {
+/* What a symbol's subscription is for, for the log: " (5m, 4h made from
+ * them)", or "" when the bars pass through as they come. */
+static const char *plan_text(const rt_symbol *s, char *buf, size_t cap) {
+  char tfs[160];
+  size_t at = 0;
+  tfs[0] = '\0';
+  for (size_t k = 0; k < s->n_series; k++) {
+    char one[16];
+    if (s->source == SRC_BARS && s->series[k].tf == s->source_tf)
+      continue;
+    int n = snprintf(tfs + at, sizeof tfs - at, "%s%s", at ? ", " : "",
+                     tf_text(s->series[k].tf, one, sizeof one));
+    if (n < 0 || (size_t)n >= sizeof tfs - at)
+      break;
+    at += (size_t)n;
+  }
+  if (at == 0)
+    buf[0] = '\0';
+  else
+    snprintf(buf, cap, " (%s bars made from them)", tfs);
+  return buf;
+}
+
+/* The exchange streams no bars that divide the strategy's timeframes and
+ * refused trades: nothing can feed the symbol, so the run stops. The
+ * message points at the strategy's timeframes, the setting to change. */
+static void refuse_source(tack_runtime *rt, rt_exchange *ex, rt_symbol *s, int rc) {
+  char place[512], have[160], bars[256], need[160], tf[16], why[160];
+  place[0] = '\0';
+  if (s->tf_file && s->tf_line > 0)
+    snprintf(place, sizeof place, "%s:%d: ", s->tf_file, s->tf_line);
+  else if (s->tf_file)
+    snprintf(place, sizeof place, "%s: ", s->tf_file);
+  list_timeframes(ex, have, sizeof have);
+  if (ex->caps.bar_timeframes[0])
+    snprintf(bars, sizeof bars, "streams %s bars, none of which divides %s,", have,
+             tf_text(s->series[0].tf, tf, sizeof tf));
+  else
+    tack_copy_text(bars, sizeof bars, "streams no bars");
+  tack_log(TACK_LOG_ERROR, NULL,
+           "%s%s: strategy %s needs %s bars, but %s (plugin %s) %s and refused to stream "
+           "trades to build them from (%s); give the strategy timeframes that are multiples of "
+           "one the exchange streams",
+           place, s->symbol, tack_instance_name(s->strategy), series_text(s, need, sizeof need),
+           tack_instance_name(ex->ctx), tack_instance_desc(ex->ctx)->id, bars, tack_err_name(rc));
+  snprintf(why, sizeof why, "%s cannot get its bars from %s", s->symbol,
+           tack_instance_name(ex->ctx));
+  tack_runtime_request_stop(rt, why, 1);
+}
+
+static void subscribe_all(tack_runtime *rt, rt_exchange *ex) {
   ex->subscribe_due = 0;
   ex->subscribed = 1;
-  for (size_t i = 0; i < ex->n_syms; i++) {
+  for (size_t i = 0; i < ex->n_syms && rt->phase == PHASE_RUNNING; i++) {
     rt_symbol *s = ex->syms[i];
     tack_subscription sub;
-    char tf[16];
+    char what[232], plan[200]; /* what holds plan and a word */
     memset(&sub, 0, sizeof sub);
     tack_copy_text(sub.symbol, sizeof sub.symbol, s->symbol);
-    sub.channel = TACK_SUB_BARS;
-    sub.timeframe_s = s->timeframe_s;
+    if (s->source == SRC_BARS) {
+      sub.channel = TACK_SUB_BARS;
+      sub.timeframe_s = s->source_tf;
+      snprintf(what, sizeof what, "%s bars", tf_text(s->source_tf, plan, sizeof plan));
+    } else {
+      sub.channel = TACK_SUB_TRADES;
+      tack_copy_text(what, sizeof what, "trades");
+    }
     int rc = tack_instance_exchange_subscribe(ex->ctx, &sub);
-    if (rc != 0) {
+    if (rc == TACK_ENOTSUP && s->source == SRC_TRADES) {
+      s->errors++;
+      refuse_source(rt, ex, s, rc);
+    } else if (rc != 0) {
       s->errors++;
       tack_log(TACK_LOG_ERROR, tack_instance_name(ex->ctx),
-               "subscribing %s %s bars failed: %s (%s); the symbol gets no data", s->symbol,
-               tf_text(s->timeframe_s, tf, sizeof tf), tack_strerror(rc), tack_err_name(rc));
+               "subscribing %s %s failed: %s (%s); the symbol gets no data", s->symbol, what,
+               tack_strerror(rc), tack_err_name(rc));
     } else {
-      tack_log(TACK_LOG_INFO, tack_instance_name(ex->ctx), "subscribed %s %s bars", s->symbol,
-               tf_text(s->timeframe_s, tf, sizeof tf));
+      tack_log(TACK_LOG_INFO, tack_instance_name(ex->ctx), "subscribed %s %s%s", s->symbol, what,
+               plan_text(s, plan, sizeof plan));
     }
   }
 }
@@ -691,11 +1251,14 @@ static void subscribe_all(rt_exchange *ex) {
 static void stop_instances(tack_runtime *rt) {
   for (size_t i = 0; i < rt->n_sym; i++) {
     rt_symbol *s = rt->sym[i];
+    if (s->timer_open)
+      uv_timer_stop(&s->close_timer);
     if (tack_instance_started(s->strategy))
       tack_instance_stop(s->strategy);
-    for (size_t f = 0; f < s->n_filters; f++)
-      if (tack_instance_started(s->filters[f]))
-        tack_instance_stop(s->filters[f]);
+    for (size_t k = 0; k < s->n_series; k++)
+      for (size_t f = 0; f < s->n_filters; f++)
+        if (tack_instance_started(s->series[k].filters[f]))
+          tack_instance_stop(s->series[k].filters[f]);
   }
   for (size_t i = 0; i < rt->n_ex; i++)
     if (tack_instance_started(rt->ex[i]->ctx))
@@ -733,10 +1296,12 @@ static void free_instances(tack_runtime *rt) {
     if (s->strategy)
       remember_memory(rt, s->strategy);
     s->strategy = NULL;
-    for (size_t f = 0; f < s->n_filters; f++) {
-      if (s->filters[f])
-        remember_memory(rt, s->filters[f]);
-      s->filters[f] = NULL;
+    for (size_t k = 0; k < s->n_series; k++) {
+      for (size_t f = 0; f < s->n_filters; f++) {
+        if (s->series[k].filters[f])
+          remember_memory(rt, s->series[k].filters[f]);
+        s->series[k].filters[f] = NULL;
+      }
     }
   }
   for (size_t i = 0; i < rt->n_ex; i++) {
@@ -762,6 +1327,11 @@ static void close_handles(tack_runtime *rt) {
   uv_close((uv_handle_t *)&rt->for_timer, NULL);
   uv_close((uv_handle_t *)&rt->sigint, NULL);
   uv_close((uv_handle_t *)&rt->sigterm, NULL);
+  for (size_t i = 0; i < rt->n_sym; i++) {
+    if (rt->sym[i]->timer_open)
+      uv_close((uv_handle_t *)&rt->sym[i]->close_timer, NULL);
+    rt->sym[i]->timer_open = 0;
+  }
 }
 
 static void work_cb(uv_timer_t *h) {
@@ -769,8 +1339,8 @@ static void work_cb(uv_timer_t *h) {
   switch (rt->phase) {
   case PHASE_RUNNING:
     for (size_t i = 0; i < rt->n_ex; i++)
-      if (rt->ex[i]->subscribe_due)
-        subscribe_all(rt->ex[i]);
+      if (rt->ex[i]->subscribe_due && rt->phase == PHASE_RUNNING)
+        subscribe_all(rt, rt->ex[i]);
     break;
   case PHASE_STOP_REQUESTED:
     stop_instances(rt);
@@ -889,6 +1459,14 @@ static int open_handles(tack_runtime *rt) {
   }
   rt->work.data = rt->for_timer.data = rt->sigint.data = rt->sigterm.data = rt;
   rt->handles_open = 1;
+  /* Bars built from trades close on time, not only on the next trade. */
+  for (size_t i = 0; i < rt->n_sym; i++) {
+    rt_symbol *s = rt->sym[i];
+    if (s->source == SRC_TRADES && uv_timer_init(&rt->loop, &s->close_timer) == 0) {
+      s->close_timer.data = s;
+      s->timer_open = 1;
+    }
+  }
   if (rt->handle_signals) {
     uv_signal_start(&rt->sigint, signal_cb, SIGINT);
     uv_signal_start(&rt->sigterm, signal_cb, SIGTERM);
@@ -903,9 +1481,10 @@ static int start_instances(tack_runtime *rt) {
   char why[160];
   for (size_t i = 0; i < rt->n_sym; i++) {
     rt_symbol *s = rt->sym[i];
-    for (size_t f = 0; f < s->n_filters; f++)
-      if (tack_instance_start(s->filters[f]) != 0)
-        goto fail_at;
+    for (size_t k = 0; k < s->n_series; k++)
+      for (size_t f = 0; f < s->n_filters; f++)
+        if (tack_instance_start(s->series[k].filters[f]) != 0)
+          goto fail_at;
     if (tack_instance_start(s->strategy) != 0)
       goto fail_at;
     continue;
@@ -1000,10 +1579,18 @@ void tack_runtime_print_summary(const tack_runtime *rt, FILE *out) {
     else
       fprintf(out, "none\n");
   }
+  for (size_t i = 0; i < rt->n_sym; i++) {
+    const rt_symbol *s = rt->sym[i];
+    if (s->trades || s->dropped)
+      fprintf(out, "  %s: %llu trades, %llu late or duplicate bars and trades not used\n",
+              s->symbol, (unsigned long long)s->trades, (unsigned long long)s->dropped);
+  }
   for (size_t i = 0; i < rt->n_ex; i++) {
     const rt_exchange *ex = rt->ex[i];
     if (ex->events[TACK_RT_EV_ERROR] || ex->unrouted)
-      fprintf(out, "  %s: %llu venue messages not used, %llu bars for unsubscribed symbols\n",
+      fprintf(out,
+              "  %s: %llu venue messages not used, %llu bars or trades for unsubscribed "
+              "symbols\n",
               ex->name, (unsigned long long)ex->events[TACK_RT_EV_ERROR],
               (unsigned long long)ex->unrouted);
   }
@@ -1056,6 +1643,9 @@ int tack_runtime_symbol_stats_at(const tack_runtime *rt, size_t i, tack_runtime_
   out->errors = s->errors;
   out->has_signal = s->has_signal;
   out->last = s->last;
+  out->trades = s->trades;
+  out->dropped = s->dropped;
+  out->delivered = s->delivered;
   return 0;
 }
 

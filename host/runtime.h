@@ -1,13 +1,20 @@
 /*
  * runtime.h: the running host. One libuv loop, the host clock, the store, the
  * plugin instances of a config and the straight-through pipeline that routes
- * exchange events to them:
+ * exchange events to them, per enabled symbol:
  *
- *   exchange ex_bar(symbol) -> filter 1 -> ... -> filter n -> strategy on_bar
- *                                                  -> the symbol's latest signal
+ *   exchange ex_bar / ex_trade(symbol)
+ *     -> bars of every timeframe the strategy consumes (passed through,
+ *        resampled from a timeframe the venue streams, or built from trades)
+ *     -> per timeframe: filter 1 -> ... -> filter n
+ *     -> strategy on_bar, closed bars only, in close-time order
+ *     -> the symbol's latest signal
  *
- * Every enabled symbol has its own filter and strategy instances (they keep
- * state per series); exchanges are shared by the symbols that name them.
+ * docs/runtime.md describes how bars flow and the order in which a strategy
+ * of several timeframes sees them (the rule that rules out look-ahead).
+ * Every enabled symbol has its own filter and strategy instances, and every
+ * timeframe of a symbol its own filter chain (filters keep state per
+ * series); exchanges are shared by the symbols that name them.
  *
  * Lifecycle of a run:
  *   tack_runtime_new()      loop and store
@@ -18,8 +25,9 @@
  *   tack_runtime_print_summary()
  *   tack_runtime_free()
  * A stop is requested by SIGINT/SIGTERM, the --for timer, every exchange
- * reporting TACK_CONN_EOF (or FAILED), or tack_runtime_request_stop(). It runs
- * on the loop in two steps, so that handles plugins close in stop() finish
+ * reporting TACK_CONN_EOF (or FAILED), an exchange that can provide neither
+ * bars nor trades for a symbol, or tack_runtime_request_stop(). It runs on
+ * the loop in two steps, so that handles plugins close in stop() finish
  * closing before their memory is destroyed: (1) stop strategies, filters,
  * exchanges; (2) destroy every instance, close the store, close the host's own
  * handles. Then uv_loop_close() must succeed.
@@ -58,11 +66,10 @@ void tack_runtime_free(tack_runtime *rt);
 
 /*
  * Create and configure the instances the enabled symbols of a resolved cfg
- * use: each exchange once, one instance of each filter and of the strategy
- * per symbol. Checks that each exchange streams the strategy's timeframe.
- * Every problem goes into d with its config file and line; returns 0 or the
- * first error (TACK_ECONFIG when a plugin refused its parameters). cfg must
- * outlive rt.
+ * use: each exchange once, per symbol one instance of the strategy and one
+ * of each filter per timeframe of the strategy. Every problem goes into d
+ * with its config file and line; returns 0 or the first error (TACK_ECONFIG
+ * when a plugin refused its parameters). cfg must outlive rt.
  */
 int tack_runtime_build(tack_runtime *rt, const tack_config *cfg, tack_diag *d);
 
@@ -72,21 +79,39 @@ int tack_runtime_add_exchange(tack_runtime *rt, tack_ctx *exchange);
 
 /* One enabled symbol's pipeline. */
 typedef struct tack_runtime_symbol_spec {
-  const char *symbol;       /* copied */
-  tack_ctx *exchange;       /* added with tack_runtime_add_exchange() */
-  uint32_t timeframe_s;     /* bars subscribed and passed on */
-  tack_ctx *const *filters; /* in order; n_filters of them, may be NULL when 0 */
+  const char *symbol; /* copied */
+  tack_ctx *exchange; /* added with tack_runtime_add_exchange() */
+  /* The timeframes the strategy consumes, in seconds, in any order: 1 to
+   * TACK_MAX_TIMEFRAMES, distinct, each a whole multiple of the smallest,
+   * which drives the strategy. */
+  const uint32_t *timeframes;
+  size_t n_timeframes;
+  /* n_filters instances per timeframe, each chain in order: the chain of
+   * timeframes[0], then that of timeframes[1], ... (n_timeframes * n_filters
+   * in all). May be NULL when n_filters is 0. */
+  tack_ctx *const *filters;
   size_t n_filters;
   tack_ctx *strategy;
-  const char *file; /* where the symbol is configured, for messages; may be NULL */
+  uint32_t gap_policy; /* TACK_BARS_GAP_* for the bars the runtime makes */
+  const char *file;    /* where the symbol is configured, for messages; may be NULL */
   int line;
+  const char *tf_file; /* where the strategy's timeframes are set; may be NULL (copied) */
+  int tf_line;
 } tack_runtime_symbol_spec;
 
 /*
  * Add a symbol. The runtime owns its filter and strategy instances from now
  * on, also when this fails. Refuses (with a message in d) another kind in a
- * slot, a symbol already on that exchange, and a timeframe the exchange does
- * not stream (TACK_ENOTSUP: resampling is not available yet).
+ * slot, a symbol already on that exchange, and timeframes that break the
+ * rules above (TACK_EINVAL).
+ *
+ * It also chooses where the bars come from (docs/runtime.md): the largest
+ * timeframe the exchange streams (tack_exchange_caps.bar_timeframes) that
+ * divides the smallest timeframe, subscribed and resampled to every other
+ * one; when none does, the exchange's trades, built into bars. Whether an
+ * exchange streams trades shows only when the subscription is made: if it
+ * refuses with TACK_ENOTSUP, the run stops with an error naming the
+ * strategy's timeframes setting.
  */
 int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *spec, tack_diag *d);
 
@@ -120,6 +145,9 @@ typedef struct tack_runtime_symbol_stats {
   uint64_t errors;  /* bars refused, plugin errors, invalid signals */
   int has_signal;
   tack_signal last;
+  uint64_t trades;    /* trades received to build bars from */
+  uint64_t dropped;   /* bars or trades received late or twice: not used */
+  uint64_t delivered; /* closed bars passed to the filters, every timeframe */
 } tack_runtime_symbol_stats;
 
 size_t tack_runtime_symbol_count(const tack_runtime *rt);
@@ -144,7 +172,8 @@ int tack_signal_normalize(tack_signal *sig);
 int tack_runtime_emit_signal(tack_runtime *rt, tack_ctx *ctx, const tack_signal *sig);
 
 /* Exchange events other than bars and connection changes, counted per
- * exchange (nothing consumes them yet: the trader is a later version). */
+ * exchange. Trades feed the symbols whose bars are built from them; nothing
+ * consumes the others yet (the trader is a later version). */
 #define TACK_RT_EV_INSTRUMENT 0
 #define TACK_RT_EV_TRADE 1
 #define TACK_RT_EV_QUOTE 2
@@ -159,6 +188,12 @@ int tack_runtime_emit_signal(tack_runtime *rt, tack_ctx *ctx, const tack_signal 
 
 int tack_runtime_ex_connection(tack_runtime *rt, tack_ctx *ex, uint32_t state, const char *detail);
 int tack_runtime_ex_bar(tack_runtime *rt, tack_ctx *ex, const char *symbol, const tack_bar *bar);
+/* A public trade (counted as TACK_RT_EV_TRADE). Built into bars when the
+ * symbol's bars come from trades; 0 without effect for a symbol fed with
+ * bars; TACK_ENOENT for a symbol nobody subscribed, TACK_EINVAL (logged,
+ * counted) for a trade the bar builder refuses. */
+int tack_runtime_ex_trade(tack_runtime *rt, tack_ctx *ex, const char *symbol,
+                          const tack_trade *trade);
 int tack_runtime_ex_event(tack_runtime *rt, tack_ctx *ex, int ev);
 
 #endif

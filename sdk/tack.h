@@ -282,6 +282,7 @@ typedef int64_t tack_time;
 #define TACK_CAP_CANCEL_ON_DISCONNECT 0x10u /* venue cancels orders when we drop */
 #define TACK_CAP_HISTORY 0x20u              /* history() backfills bars */
 #define TACK_CAP_SIMULATED 0x40u            /* not a real venue (paper/backtest) */
+#define TACK_CAP_TRADES 0x80u               /* streams public trades (TACK_SUB_TRADES) */
 
 /* tack_param_spec.type */
 #define TACK_PARAM_INT 1u

@@ -1,7 +1,8 @@
 # runtime.cmake: tests of the store (test_store), plugin instances and the
-# host services (test_instance), the in-process pipeline (test_runtime) and
-# `tack run` end to end (test_run_cli), with the fixture plugins they load
-# from <build>/tests/fixtures/runtime/rt_fixtures.so.
+# host services (test_instance), the in-process pipeline (test_runtime), bars
+# of any timeframe and multi-timeframe strategies (test_mtf) and `tack run`
+# end to end (test_run_cli), with the fixture plugins they load from
+# <build>/tests/fixtures/runtime/rt_fixtures.so.
 
 add_library(rt_fixtures MODULE ${CMAKE_CURRENT_LIST_DIR}/fixtures/runtime/rt_fixtures.c)
 set_target_properties(rt_fixtures PROPERTIES
@@ -28,3 +29,8 @@ tack_add_unit_test(test_run_cli ${CMAKE_CURRENT_LIST_DIR}/test_run_cli.c
                    ${CMAKE_CURRENT_LIST_DIR}/rt_test_util.c)
 target_include_directories(test_run_cli PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fixtures/runtime)
 add_dependencies(test_run_cli rt_fixtures tack)
+
+tack_add_unit_test(test_mtf ${CMAKE_CURRENT_LIST_DIR}/test_mtf.c
+                   ${CMAKE_CURRENT_LIST_DIR}/rt_test_util.c)
+target_include_directories(test_mtf PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fixtures/runtime)
+add_dependencies(test_mtf rt_fixtures)

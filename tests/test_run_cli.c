@@ -3,8 +3,10 @@
  * ($TACK_BUILD_DIR/host/tack) on small configs that use the fixture plugins
  * (a replay exchange, a filter, a momentum strategy) and checks what a person
  * would see: the signals in the log, the summary, the orderly stop at the end
- * of the data, after --for and on SIGTERM, the store kept across runs, and
- * refusals of bad configs before anything starts.
+ * of the data, after --for and on SIGTERM, the store kept across runs,
+ * refusals of bad configs before anything starts, a strategy of several
+ * timeframes (the order of its bars in the log), a timeframe the exchange
+ * cannot provide, and configs/demo.cfg with the example plugins.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,9 +48,10 @@ static void sleep_ms(long ms) {
   nanosleep(&ts, NULL);
 }
 
-/* Write a config; ex_params and st_extra go inside the instances' groups. */
+/* Write a config; ex_params and st_params go inside the instances' params,
+ * tf_setting (`timeframe = "1m";`) on line 15, in the strategy's group. */
 static void write_config(const char *path, const char *name, const char *ex_params,
-                         const char *timeframe, const char *st_params) {
+                         const char *tf_setting, const char *st_params) {
   FILE *f = fopen(path, "w");
   assert_non_null(f);
   fprintf(
@@ -67,7 +70,7 @@ static void write_config(const char *path, const char *name, const char *ex_para
       "strategies = {\n"
       "  trend = {\n"
       "    plugin = \"rt.strategy\";\n"
-      "    timeframe = \"%s\";\n"
+      "    %s\n"
       "    filter = \"dup\";\n"
       "    params = {\n"
       "      %s\n"
@@ -79,7 +82,7 @@ static void write_config(const char *path, const char *name, const char *ex_para
       "  { symbol = \"ETH-USD\"; exchange = \"replay\"; strategy = \"trend\"; enabled = true; },\n"
       "  { symbol = \"SOL-USD\"; exchange = \"replay\"; strategy = \"trend\"; enabled = false; }\n"
       ");\n",
-      name, fixture_dir, tmp, name, ex_params, timeframe, st_params);
+      name, fixture_dir, tmp, name, ex_params, tf_setting, st_params);
   fclose(f);
 }
 
@@ -155,7 +158,7 @@ static void test_runs_to_end_of_data(void **state) {
   (void)state;
   char cfg[400], line[200];
   snprintf(cfg, sizeof cfg, "%s/eod.cfg", tmp);
-  write_config(cfg, "eod", "bars = 30; interval_ms = 1;", "1m", "kv = true;");
+  write_config(cfg, "eod", "bars = 30; interval_ms = 1;", "timeframe = \"1m\";", "kv = true;");
   const char *args[] = {"run", cfg, NULL};
   child c;
   assert_int_equal(run_tack("eod1", args, &c), 0);
@@ -186,7 +189,7 @@ static void test_sigterm_stops_in_order(void **state) {
   (void)state;
   char cfg[400];
   snprintf(cfg, sizeof cfg, "%s/term.cfg", tmp);
-  write_config(cfg, "term", "bars = 0; interval_ms = 5;", "5m", "kv = true;");
+  write_config(cfg, "term", "bars = 0; interval_ms = 5;", "timeframe = \"5m\";", "kv = true;");
   const char *args[] = {"run", cfg, NULL};
   child c;
   spawn(&c, "term", args);
@@ -214,7 +217,8 @@ static void test_second_sigint_exits_at_once(void **state) {
   (void)state;
   char cfg[400];
   snprintf(cfg, sizeof cfg, "%s/int.cfg", tmp);
-  write_config(cfg, "int", "bars = 0; interval_ms = 5; slow_stop_ms = 3000;", "1m", "");
+  write_config(cfg, "int", "bars = 0; interval_ms = 5; slow_stop_ms = 3000;", "timeframe = \"1m\";",
+               "");
   const char *args[] = {"run", cfg, NULL};
   child c;
   spawn(&c, "int", args);
@@ -245,7 +249,7 @@ static void test_for_seconds(void **state) {
   (void)state;
   char cfg[400];
   snprintf(cfg, sizeof cfg, "%s/for.cfg", tmp);
-  write_config(cfg, "for", "bars = 0; interval_ms = 2;", "1m", "");
+  write_config(cfg, "for", "bars = 0; interval_ms = 2;", "timeframe = \"1m\";", "");
   const char *args[] = {"run", cfg, "--for", "0.3", NULL};
   child c;
   assert_int_equal(run_tack("for", args, &c), 0);
@@ -258,7 +262,7 @@ static void test_plugin_param_error_starts_nothing(void **state) {
   (void)state;
   char cfg[400], want[600];
   snprintf(cfg, sizeof cfg, "%s/bad.cfg", tmp);
-  write_config(cfg, "bad", "bars = 5;", "1m", "fast = 9; slow = 3;");
+  write_config(cfg, "bad", "bars = 5;", "timeframe = \"1m\";", "fast = 9; slow = 3;");
   const char *args[] = {"run", cfg, NULL};
   child c;
   spawn(&c, "bad", args);
@@ -274,18 +278,180 @@ static void test_plugin_param_error_starts_nothing(void **state) {
   assert_false(rt_file_contains(c.err, "running"));
 }
 
-static void test_unsupported_timeframe(void **state) {
+/* 90s: the replay streams 1m and 5m bars and no trades. The run is refused
+ * before anything starts, naming the strategy's timeframe setting. */
+static void test_unobtainable_timeframe(void **state) {
   (void)state;
-  char cfg[400];
+  char cfg[400], want[800];
   snprintf(cfg, sizeof cfg, "%s/tf.cfg", tmp);
-  write_config(cfg, "tf", "bars = 5;", "1h", "");
+  write_config(cfg, "tf", "bars = 5;", "timeframe = \"90s\";", "");
   const char *args[] = {"run", cfg, NULL};
   child c;
   spawn(&c, "tf", args);
   assert_int_equal(wait_exit(&c, 30000), 1);
-  expect(c.err, "BTC-USD: strategy strategies.trend@BTC-USD needs 1h bars, but exchanges.replay "
-                "(plugin rt.exchange) streams only 1m, 5m");
+  snprintf(want, sizeof want,
+           "%s:15: BTC-USD: the strategy needs 90s bars, but exchanges.replay (plugin "
+           "rt.exchange) streams 1m, 5m bars and no trades to build them from",
+           cfg);
+  expect(c.err, want);
   expect(c.err, "nothing was started");
+  assert_false(rt_file_contains(c.err, "subscribed"));
+  assert_false(rt_file_contains(c.err, "BTC-USD signal"));
+}
+
+static void test_timeframes_config_error(void **state) {
+  (void)state;
+  char cfg[400], want[600];
+  snprintf(cfg, sizeof cfg, "%s/tfs.cfg", tmp);
+  write_config(cfg, "tfs", "bars = 5;", "timeframes = [ \"5m\", \"7m\" ];", "");
+  const char *args[] = {"run", cfg, NULL};
+  child c;
+  spawn(&c, "tfs", args);
+  assert_int_equal(wait_exit(&c, 30000), 1);
+  snprintf(want, sizeof want,
+           "error: %s:15: strategies.trend.timeframes[1]: 7m is not a whole multiple of 5m, the "
+           "smallest timeframe",
+           cfg);
+  expect(c.err, want);
+  expect(c.err, "nothing was started");
+}
+
+/* One bar as the fixture strategy logs it (log_bars = true). */
+typedef struct logged_bar {
+  unsigned tf;
+  long long ts;
+  double o, h, l, c, v;
+} logged_bar;
+
+/* The bars strategies.trend@<symbol> logged, in order; returns how many. */
+static int read_logged_bars(const char *path, const char *symbol, logged_bar *out, int cap) {
+  char tag[128], line[512];
+  int n = 0;
+  snprintf(tag, sizeof tag, "[strategies.trend@%s] bar tf=", symbol);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  while (fgets(line, sizeof line, f)) {
+    const char *at = strstr(line, tag);
+    unsigned flags = 0;
+    if (!at || n == cap)
+      continue;
+    logged_bar *b = &out[n];
+    int got = sscanf(at + strlen(tag) - 3, "tf=%u ts=%lld o=%lf h=%lf l=%lf c=%lf v=%lf f=%u",
+                     &b->tf, &b->ts, &b->o, &b->h, &b->l, &b->c, &b->v, &flags);
+    assert_int_equal(got, 8);
+    assert_int_equal(flags, TACK_BAR_CLOSED);
+    n++;
+  }
+  fclose(f);
+  return n;
+}
+
+/* A strategy of 5m, 15m and 1h on a venue of 1m bars whose prices tell
+ * their minute: the log shows every bar closed, ordered by close time and,
+ * at the same close time, the longer timeframe first, each the aggregate
+ * of exactly the minutes of its interval. */
+static void test_multi_timeframe_run(void **state) {
+  (void)state;
+  char cfg[400];
+  static logged_bar bars[256];
+  snprintf(cfg, sizeof cfg, "%s/mtf.cfg", tmp);
+  write_config(cfg, "mtf", "bars = 180; interval_ms = 1; timeframes = \"60\"; ramp = true;",
+               "timeframes = [ \"1h\", \"5m\", \"15m\" ];", "log_bars = true;");
+  const char *args[] = {"run", cfg, NULL};
+  child c;
+  assert_int_equal(run_tack("mtf", args, &c), 0);
+  expect(c.err, "[exchanges.replay] subscribed BTC-USD 1m bars (5m, 15m, 1h bars made from them)");
+  expect(c.out, "filters.dup@BTC-USD/15m (rt.filter)");
+  int n = read_logged_bars(c.err, "BTC-USD", bars, 256);
+  int per_tf[3] = {0, 0, 0};
+  for (int i = 0; i < n; i++) {
+    const logged_bar *b = &bars[i];
+    long long end = b->ts + b->tf;
+    if (i > 0) {
+      long long prev_end = bars[i - 1].ts + bars[i - 1].tf;
+      assert_true(prev_end < end || (prev_end == end && bars[i - 1].tf > b->tf));
+    }
+    /* Minute m (from 1699920000) opens at 1000 + m. */
+    long long first = (b->ts - 1699920000LL) / 60, count = b->tf / 60;
+    assert_true(b->o == 1000.0 + (double)first);
+    assert_true(b->c == 1000.0 + (double)(first + count - 1) + 0.5);
+    assert_true(b->v == (double)count);
+    per_tf[b->tf == 300 ? 0 : b->tf == 900 ? 1 : 2]++;
+  }
+  assert_int_equal(per_tf[0], 36);
+  assert_int_equal(per_tf[1], 12);
+  assert_int_equal(per_tf[2], 3);
+  expect(c.out, "summary: every exchange reached the end of its data");
+}
+
+/* configs/demo.cfg as shipped, with its plugin folder and store moved to
+ * this build and a temporary folder; then the same demo with a second
+ * timeframe. */
+static void write_demo(const char *path, const char *tf_from, const char *tf_to) {
+  char src[600], plugins[600], store[600];
+  const char *source_dir = getenv("TACK_SOURCE_DIR");
+  assert_non_null(source_dir);
+  snprintf(src, sizeof src, "%s/configs/demo.cfg", source_dir);
+  FILE *in = fopen(src, "r");
+  assert_non_null(in);
+  static char text[16384];
+  size_t len = fread(text, 1, sizeof text - 1, in);
+  fclose(in);
+  text[len] = '\0';
+  snprintf(plugins, sizeof plugins, "plugin_dirs = [ \"%s/plugins\" ];", getenv("TACK_BUILD_DIR"));
+  snprintf(store, sizeof store, "store = { path = \"%s/demo-store\"; };", tmp);
+  const char *from[] = {"plugin_dirs = [ \"../build/plugins\" ];",
+                        "store = { path = \"../var/demo\"; };", tf_from};
+  const char *to[] = {plugins, store, tf_to};
+  FILE *out = fopen(path, "w");
+  assert_non_null(out);
+  const char *p = text;
+  for (;;) {
+    const char *hit = NULL;
+    size_t which = 0;
+    for (size_t k = 0; k < 3; k++) {
+      const char *h = strstr(p, from[k]);
+      if (h && (!hit || h < hit)) {
+        hit = h;
+        which = k;
+      }
+    }
+    if (!hit)
+      break;
+    fwrite(p, 1, (size_t)(hit - p), out);
+    fputs(to[which], out);
+    p = hit + strlen(from[which]);
+  }
+  fputs(p, out);
+  fclose(out);
+  /* Each replacement was made: the demo still has those lines. */
+  for (size_t k = 0; k < 3; k++)
+    if (!strstr(text, from[k]))
+      fprintf(stderr, "configs/demo.cfg has no line %s\n", from[k]);
+  for (size_t k = 0; k < 3; k++)
+    assert_non_null(strstr(text, from[k]));
+}
+
+static void test_demo_config(void **state) {
+  (void)state;
+  char cfg[400];
+  snprintf(cfg, sizeof cfg, "%s/demo.cfg", tmp);
+  write_demo(cfg, "timeframe = \"5m\";", "timeframe = \"5m\";");
+  const char *args[] = {"run", cfg, NULL};
+  child c;
+  assert_int_equal(run_tack("demo", args, &c), 0);
+  expect(c.err, "[exchanges.replay] subscribed BTC-USD 5m bars");
+  expect(c.err, "BTC-USD signal");
+  expect(c.out, "summary: every exchange reached the end of its data");
+  expect(c.out, "  BTC-USD                     600");
+
+  snprintf(cfg, sizeof cfg, "%s/demo-mtf.cfg", tmp);
+  write_demo(cfg, "timeframe = \"5m\";", "timeframes = [ \"5m\", \"1h\" ];");
+  const char *mtf[] = {"run", cfg, NULL};
+  assert_int_equal(run_tack("demo-mtf", mtf, &c), 0);
+  expect(c.err, "[exchanges.replay] subscribed BTC-USD 5m bars (1h bars made from them)");
+  expect(c.out, "filters.ha@BTC-USD/1h (heikin_ashi)");
+  expect(c.out, "summary: every exchange reached the end of its data");
 }
 
 static void test_usage(void **state) {
@@ -321,7 +487,10 @@ int main(void) {
       cmocka_unit_test(test_second_sigint_exits_at_once),
       cmocka_unit_test(test_for_seconds),
       cmocka_unit_test(test_plugin_param_error_starts_nothing),
-      cmocka_unit_test(test_unsupported_timeframe),
+      cmocka_unit_test(test_unobtainable_timeframe),
+      cmocka_unit_test(test_timeframes_config_error),
+      cmocka_unit_test(test_multi_timeframe_run),
+      cmocka_unit_test(test_demo_config),
       cmocka_unit_test(test_usage),
   };
   /* Outside cmocka: a failed group setup would otherwise count as no

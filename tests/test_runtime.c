@@ -2,8 +2,10 @@
  * test_runtime.c: the running host in process, with the fixture plugins: the
  * bar pipeline (exchange -> filters -> strategy -> signal), subscriptions on
  * TACK_CONN_UP, the orderly stop at the end of the data, on request and
- * after --for, failures at start, the timeframe check, signals emitted from
- * a timer, and state kept in the store across runs.
+ * after --for, failures at start, the choice of where bars come from and
+ * the refusal when nothing can provide them, signals emitted from a timer,
+ * and state kept in the store across runs. How bars of other timeframes
+ * are made and ordered is tested in test_mtf.c.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -15,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "bars.h"
 #include "instance.h"
 #include "rt_test_util.h"
 #include "runtime.h"
@@ -69,8 +72,9 @@ static int build(harness *h, const tack_runtime_opts *o, const char *ex_params,
     for (size_t f = 0; f < n_filters; f++)
       assert_int_equal(tack_instance_new_scoped(&h->f_ci.ci, symbols[i], h->rt, &d, &filters[f]),
                        0);
-    tack_runtime_symbol_spec spec = {symbols[i], h->ex,          timeframe,  filters,
-                                     n_filters,  h->strategy[i], "test.cfg", 10 + (int)i};
+    tack_runtime_symbol_spec spec = {symbols[i], h->ex,       &timeframe,     1,
+                                     filters,    n_filters,   h->strategy[i], TACK_BARS_GAP_SKIP,
+                                     "test.cfg", 10 + (int)i, "test.cfg",     5};
     rc = tack_runtime_add_symbol(h->rt, &spec, &d);
     if (rc != 0) {
       tack_diag_print(&d, stderr);
@@ -118,7 +122,10 @@ static void test_pipeline_to_end_of_data(void **state) {
     assert_true(s.last.strength == -0.42);
     assert_true(s.last.confidence == 0.8);
     assert_string_equal(s.last.reason, "momentum down");
-    assert_int_equal(s.last.ts, (tack_time)(1700000000 + 19 * 60) * TACK_NS_PER_SEC);
+    assert_int_equal(s.last.ts, (tack_time)(1699920000 + 19 * 60) * TACK_NS_PER_SEC);
+    assert_int_equal(s.delivered, 20);
+    assert_int_equal(s.trades, 0);
+    assert_int_equal(s.dropped, 0);
   }
   assert_int_equal(fx.rec->subscribes, 2);
   assert_int_equal(fx.rec->last_sub.channel, TACK_SUB_BARS);
@@ -251,8 +258,8 @@ static void test_venue_problems_are_counted(void **state) {
   tack_runtime_print_summary(h.rt, out);
   fclose(out);
   assert_non_null(strstr(text, "summary: the test is done"));
-  assert_non_null(
-      strstr(text, "exchanges.replay: 1 venue messages not used, 1 bars for unsubscribed symbols"));
+  assert_non_null(strstr(text, "exchanges.replay: 1 venue messages not used, 1 bars or trades for "
+                               "unsubscribed symbols"));
   assert_non_null(strstr(text, "exchanges.replay (rt.exchange)"));
   free(text);
   finish(&h);
@@ -288,18 +295,57 @@ static void test_run_for_stops_an_endless_run(void **state) {
   finish(&h);
 }
 
-static void test_unsupported_timeframe_is_refused(void **state) {
+/* 1h is not streamed, but 5m (the largest timeframe offered that divides
+ * it) is: the runtime subscribes 5m bars and resamples them. */
+static void test_other_timeframe_is_resampled(void **state) {
   (void)state;
   harness h;
   const char *syms[] = {"BTC-USD"};
   tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
-  assert_int_equal(build(&h, &o, NULL, NULL, NULL, 1, syms, 1, 3600), TACK_ENOTSUP);
-  /* The refused symbol's instances were destroyed; none started. */
-  assert_int_equal(fx.rec->starts, 0);
-  assert_int_equal(fx.rec->destroys, 2);
-  assert_int_equal(tack_runtime_symbol_count(h.rt), 0);
+  assert_int_equal(build(&h, &o, "bars = 36;", NULL, NULL, 1, syms, 1, 3600), 0);
+  assert_int_equal(tack_runtime_run(h.rt), 0);
+  assert_int_equal(fx.rec->subscribes, 1);
+  assert_int_equal(fx.rec->last_sub.channel, TACK_SUB_BARS);
+  assert_int_equal(fx.rec->last_sub.timeframe_s, 300);
+  tack_runtime_symbol_stats s = stats(&h, 0);
+  assert_int_equal(s.bars, 36);
+  assert_int_equal(s.delivered, 3); /* three whole hours of 5m bars */
+  assert_int_equal(s.errors, 0);
   finish(&h);
-  assert_int_equal(fx.rec->destroys, 3);
+}
+
+/* 90s: neither 1m nor 5m divides it, and the fixture venue has no
+ * TACK_CAP_TRADES. The symbol is refused before anything starts. */
+static void test_unobtainable_timeframe_is_refused(void **state) {
+  (void)state;
+  harness h;
+  const char *syms[] = {"BTC-USD"};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  assert_int_equal(build(&h, &o, "bars = 0;", NULL, NULL, 1, syms, 1, 90), TACK_ENOTSUP);
+  assert_int_equal(fx.rec->starts, 0);
+  assert_int_equal(fx.rec->subscribes, 0);
+  finish(&h);
+  assert_int_equal(fx.rec->destroys, fx.rec->creates);
+}
+
+/* A venue that says it streams trades but refuses the subscription: the
+ * run stops with an error as soon as the subscription is refused; nothing
+ * reaches the strategy. */
+static void test_unobtainable_timeframe_stops_the_run(void **state) {
+  (void)state;
+  harness h;
+  const char *syms[] = {"BTC-USD"};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  assert_int_equal(build(&h, &o, "bars = 0; claim_trades = true;", NULL, NULL, 1, syms, 1, 90), 0);
+  assert_int_equal(tack_runtime_run(h.rt), TACK_EPLUGIN);
+  assert_int_equal(fx.rec->subscribes, 1);
+  assert_int_equal(fx.rec->last_sub.channel, TACK_SUB_TRADES);
+  assert_int_equal(fx.rec->on_bars, 0);
+  tack_runtime_symbol_stats s = stats(&h, 0);
+  assert_int_equal(s.errors, 1);
+  assert_int_equal(fx.rec->stops, fx.rec->starts);
+  finish(&h);
+  assert_int_equal(fx.rec->destroys, fx.rec->creates);
 }
 
 static void test_start_failure_stops_in_order(void **state) {
@@ -370,7 +416,9 @@ int main(void) {
       cmocka_unit_test_setup(test_venue_problems_are_counted, reset),
       cmocka_unit_test_setup(test_filter_overflow_is_reported, reset),
       cmocka_unit_test_setup(test_run_for_stops_an_endless_run, reset),
-      cmocka_unit_test_setup(test_unsupported_timeframe_is_refused, reset),
+      cmocka_unit_test_setup(test_other_timeframe_is_resampled, reset),
+      cmocka_unit_test_setup(test_unobtainable_timeframe_is_refused, reset),
+      cmocka_unit_test_setup(test_unobtainable_timeframe_stops_the_run, reset),
       cmocka_unit_test_setup(test_start_failure_stops_in_order, reset),
       cmocka_unit_test_setup(test_connect_failure, reset),
       cmocka_unit_test_setup(test_duplicate_symbol_is_refused, reset),
