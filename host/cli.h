@@ -29,6 +29,13 @@ int tack_cmd_filter(int argc, char **argv);
 int tack_cmd_bars(int argc, char **argv);
 int tack_cmd_data(int argc, char **argv);
 
+/*
+ * Whether argv[*i] is option `name`, as "--name VALUE" or "--name=VALUE":
+ * 1 with *value set (and *i moved past the value), 0 when argv[*i] is
+ * another argument, -1 when the value is missing or empty.
+ */
+int tack_cli_option(int argc, char **argv, int *i, const char *name, const char **value);
+
 /* True when argv[1..] contains -h or --help. */
 int tack_cli_wants_help(int argc, char **argv);
 

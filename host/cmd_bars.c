@@ -78,23 +78,6 @@ typedef struct bars_args {
   int close_at_end;
 } bars_args;
 
-/* argv[*i] as option name, "--name VALUE" or "--name=VALUE": 1 with *value
- * set (and *i past it), 0 when it is another argument, -1 when the value is
- * missing or empty. */
-static int option_value(int argc, char **argv, int *i, const char *name, const char **value) {
-  const char *a = argv[*i];
-  size_t n = strlen(name);
-  if (strncmp(a, name, n) != 0 || (a[n] != '\0' && a[n] != '='))
-    return 0;
-  if (a[n] == '=')
-    *value = a + n + 1;
-  else if (*i + 1 < argc)
-    *value = argv[++*i];
-  else
-    return -1;
-  return **value ? 1 : -1;
-}
-
 static int timeframe_arg(const char *option, const char *text, uint32_t *out) {
   if (tack_timeframe_parse(text, out) != 0)
     return tack_cli_usage_error(cmd,
@@ -109,27 +92,27 @@ static int parse_args(int argc, char **argv, bars_args *a) {
   int got;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
-    if ((got = option_value(argc, argv, &i, "--timeframe", &v)) != 0) {
+    if ((got = tack_cli_option(argc, argv, &i, "--timeframe", &v)) != 0) {
       if (got < 0)
         return tack_cli_usage_error(cmd, "--timeframe needs a timeframe, e.g. 5m");
       tf = v;
-    } else if ((got = option_value(argc, argv, &i, "--from-timeframe", &v)) != 0) {
+    } else if ((got = tack_cli_option(argc, argv, &i, "--from-timeframe", &v)) != 0) {
       if (got < 0)
         return tack_cli_usage_error(cmd, "--from-timeframe needs a timeframe, e.g. 1m");
       from = v;
-    } else if ((got = option_value(argc, argv, &i, "--trades", &v)) != 0) {
+    } else if ((got = tack_cli_option(argc, argv, &i, "--trades", &v)) != 0) {
       if (got < 0)
         return tack_cli_usage_error(cmd, "--trades needs a file ('-' for standard input)");
       if (a->trades || a->csv)
         return tack_cli_usage_error(cmd, "one input only: --trades FILE or --csv FILE");
       a->trades = v;
-    } else if ((got = option_value(argc, argv, &i, "--csv", &v)) != 0) {
+    } else if ((got = tack_cli_option(argc, argv, &i, "--csv", &v)) != 0) {
       if (got < 0)
         return tack_cli_usage_error(cmd, "--csv needs a file ('-' for standard input)");
       if (a->trades || a->csv)
         return tack_cli_usage_error(cmd, "one input only: --trades FILE or --csv FILE");
       a->csv = v;
-    } else if ((got = option_value(argc, argv, &i, "--gaps", &v)) != 0) {
+    } else if ((got = tack_cli_option(argc, argv, &i, "--gaps", &v)) != 0) {
       if (got < 0)
         return tack_cli_usage_error(cmd, "--gaps needs skip or fill");
       gaps = v;

@@ -72,23 +72,6 @@ typedef struct filter_args {
   size_t n_dirs;
 } filter_args;
 
-/* argv[*i] as option name, "--name VALUE" or "--name=VALUE": 1 with *value
- * set (and *i past it), 0 when it is another argument, -1 when the value is
- * missing or empty. */
-static int option_value(int argc, char **argv, int *i, const char *name, const char **value) {
-  const char *a = argv[*i];
-  size_t n = strlen(name);
-  if (strncmp(a, name, n) != 0 || (a[n] != '\0' && a[n] != '='))
-    return 0;
-  if (a[n] == '=')
-    *value = a + n + 1;
-  else if (*i + 1 < argc)
-    *value = argv[++*i];
-  else
-    return -1;
-  return **value ? 1 : -1;
-}
-
 static int parse_args(int argc, char **argv, filter_args *a) {
   const char *v;
   const char *first = NULL;
@@ -97,18 +80,18 @@ static int parse_args(int argc, char **argv, filter_args *a) {
   a->n_filters = 1;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
-    if ((got = option_value(argc, argv, &i, "--csv", &v)) != 0) {
+    if ((got = tack_cli_option(argc, argv, &i, "--csv", &v)) != 0) {
       if (got < 0)
         return tack_cli_usage_error(cmd, "--csv needs a file ('-' for standard input)");
       if (a->csv)
         return tack_cli_usage_error(cmd, "--csv given twice ('%s' and '%s'): one input only",
                                     a->csv, v);
       a->csv = v;
-    } else if ((got = option_value(argc, argv, &i, "--filter", &v)) != 0) {
+    } else if ((got = tack_cli_option(argc, argv, &i, "--filter", &v)) != 0) {
       if (got < 0)
         return tack_cli_usage_error(cmd, "--filter needs a filter spec, e.g. heikin_ashi");
       a->filters[a->n_filters++] = v;
-    } else if ((got = option_value(argc, argv, &i, "--plugin-dir", &v)) != 0) {
+    } else if ((got = tack_cli_option(argc, argv, &i, "--plugin-dir", &v)) != 0) {
       if (got < 0)
         return tack_cli_usage_error(cmd, "--plugin-dir needs a folder");
       a->dirs[a->n_dirs++] = v;

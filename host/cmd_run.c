@@ -74,32 +74,19 @@ static int parse_seconds(const char *text, uint64_t *ms) {
   return 0;
 }
 
-/* "--name VALUE" or "--name=VALUE"; advances *i past a separate value. */
-static const char *option_value(int argc, char **argv, int *i, const char *name) {
-  size_t n = strlen(name);
-  if (strncmp(argv[*i], name, n) != 0)
-    return NULL;
-  if (argv[*i][n] == '=')
-    return argv[*i] + n + 1;
-  if (argv[*i][n] != '\0')
-    return NULL;
-  if (*i + 1 >= argc)
-    return "";
-  return argv[++*i];
-}
-
 static int parse_args(int argc, char **argv, run_args *a) {
   memset(a, 0, sizeof *a);
   for (int i = 1; i < argc; i++) {
     const char *v;
-    if ((v = option_value(argc, argv, &i, "--plugin-dir"))) {
-      if (!*v)
+    int got;
+    if ((got = tack_cli_option(argc, argv, &i, "--plugin-dir", &v)) != 0) {
+      if (got < 0)
         return tack_cli_usage_error("run", "--plugin-dir needs a folder");
       if (a->n_plugin_dirs == MAX_PLUGIN_DIRS)
         return tack_cli_usage_error("run", "at most %d --plugin-dir options", MAX_PLUGIN_DIRS);
       a->plugin_dirs[a->n_plugin_dirs++] = v;
-    } else if ((v = option_value(argc, argv, &i, "--for"))) {
-      if (parse_seconds(v, &a->run_for_ms) != 0)
+    } else if ((got = tack_cli_option(argc, argv, &i, "--for", &v)) != 0) {
+      if (got < 0 || parse_seconds(v, &a->run_for_ms) != 0)
         return tack_cli_usage_error("run",
                                     "--for needs a positive number of seconds (at most a year), "
                                     "got '%s'",

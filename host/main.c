@@ -45,6 +45,20 @@ int tack_cli_wants_help(int argc, char **argv) {
   return 0;
 }
 
+int tack_cli_option(int argc, char **argv, int *i, const char *name, const char **value) {
+  const char *a = argv[*i];
+  size_t n = strlen(name);
+  if (strncmp(a, name, n) != 0 || (a[n] != '\0' && a[n] != '='))
+    return 0;
+  if (a[n] == '=')
+    *value = a + n + 1;
+  else if (*i + 1 < argc)
+    *value = argv[++*i];
+  else
+    return -1;
+  return **value ? 1 : -1;
+}
+
 int tack_cli_usage_error(const char *cmd, const char *fmt, ...) {
   va_list ap;
   fprintf(stderr, "tack: %s: ", cmd);
