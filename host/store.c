@@ -225,6 +225,12 @@ const char *tack_store_path(const tack_store *st) { return st->path; }
 
 size_t tack_store_max_key(const tack_store *st) { return st->max_key; }
 
+MDB_env *tack_store_env(tack_store *st) { return st->env; }
+
+unsigned int tack_store_meta_dbi(const tack_store *st) { return st->meta; }
+
+int tack_store_error(int mdb_rc) { return map_mdb_error(mdb_rc); }
+
 /* Appends one part and its separator; returns the new length or 0 when the
  * key no longer fits. */
 static size_t key_append(char *buf, size_t at, size_t max, const void *part, size_t n,

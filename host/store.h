@@ -7,8 +7,11 @@
  *         the store is created and checked on every open
  *   kv    plugin key-value storage; key = bot '\0' section '\0' instance
  *         '\0' userkey, so that two bots or two instances never share a key
- * Later schema versions add databases (candles, journal, orders); a store
- * written by a newer tack is refused rather than misread.
+ * Host modules add databases of their own, each with a layout version record
+ * in meta that the module checks (candles.h: "candles", "candles_layout").
+ * A new database does not change the schema version: an older tack ignores
+ * databases it does not know. Changing the format of an existing database
+ * does; a store written by a newer tack is refused rather than misread.
  *
  * One loop thread uses a store; no function here is thread-safe. Every write
  * is its own committed transaction: durable when the call returns. Errors are
@@ -78,5 +81,26 @@ int tack_store_kv_del(tack_store *st, const tack_store_ns *ns, const void *key, 
 /* The longest namespaced key LMDB accepts (bot, section, instance, three
  * separators and the user key together). */
 size_t tack_store_max_key(const tack_store *st);
+
+/*
+ * For host modules that keep their own databases in the store (candles.c).
+ * These hand LMDB to the host's own code only; plugins reach the store
+ * through tack_host and never see LMDB.
+ */
+struct MDB_env;
+
+/* The LMDB environment, valid until tack_store_close(). It is opened with
+ * MDB_NOTLS (a read transaction is not tied to a thread, and one thread may
+ * hold several) and commits are durable (fsync'd). A module opens its named
+ * databases itself; the environment allows 16 in all. */
+struct MDB_env *tack_store_env(tack_store *st);
+
+/* The meta database's handle (an MDB_dbi), where a module keeps the layout
+ * version record of its databases. */
+unsigned int tack_store_meta_dbi(const tack_store *st);
+
+/* An LMDB return code (or an errno value LMDB passed through) as a TACK_E*
+ * code: MDB_NOTFOUND is TACK_ENOENT, a full map TACK_ENOSPC, and so on. */
+int tack_store_error(int mdb_rc);
 
 #endif
