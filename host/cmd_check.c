@@ -2,8 +2,11 @@
  * cmd_check.c: `tack check CONFIG [--plugin-dir DIR]...`. Validates a config
  * the way `tack run` would before starting anything: the schema, the plugins
  * it names, their parameters, and each plugin's own configure(), with every
- * instance created validate-only (no runtime) and destroyed again. Prints
- * the composed pipeline when all is well, every problem otherwise.
+ * instance created validate-only (no runtime) and destroyed again (a
+ * scorer's features are built while resolving). Prints the composed
+ * pipeline of every symbol when all is well (the tree of a composed
+ * strategy: members, types, timeframes, filters, weights, methods,
+ * thresholds and parameters), every problem otherwise.
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,8 +33,12 @@ typedef struct check_args {
 static void usage(FILE *out) {
   fprintf(out, "usage: tack check CONFIG [--plugin-dir DIR]...\n"
                "\n"
-               "Validate CONFIG as a whole and print the pipeline it composes for each symbol.\n"
-               "Every problem is reported, each with its file, line and setting.\n"
+               "Validate CONFIG as a whole and print the pipeline it composes for each symbol:\n"
+               "bars, filters and strategy, or for a composed strategy its tree of members\n"
+               "(composites, regimes, strategies and scorers) with their weights, methods,\n"
+               "thresholds and parameters. Every problem is reported, each with its file,\n"
+               "line and setting: composition cycles, unknown members, bad weights, regimes\n"
+               "without a default or with overlapping bounds, timeframes that do not line up.\n"
                "\n"
                "Plugins are looked for in each --plugin-dir, then in the config's plugin_dirs,\n"
                "then in the folders of TACK_PLUGIN_PATH and the default plugin folder. Each\n"
@@ -116,8 +123,12 @@ static int validate_instances(const tack_config *cfg, tack_diag *d) {
     failed |= validate_instance(&cfg->exchanges[i], d) != 0;
   for (size_t i = 0; i < cfg->n_filters; i++)
     failed |= validate_instance(&cfg->filters[i], d) != 0;
+  /* Composites and regimes have no instance of their own; their members
+   * are validated as entries of their own. */
   for (size_t i = 0; i < cfg->n_strategies; i++)
-    failed |= validate_instance(&cfg->strategies[i].inst, d) != 0;
+    if (cfg->strategies[i].type == TACK_STRATEGY_PLUGIN ||
+        cfg->strategies[i].type == TACK_STRATEGY_SCORER)
+      failed |= validate_instance(&cfg->strategies[i].inst, d) != 0;
   return failed ? TACK_ECONFIG : 0;
 }
 

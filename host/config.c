@@ -10,12 +10,20 @@
  * config_setting_type(), and integer literals that libconfig would silently
  * truncate to 32 bits (written without the L suffix) are found by scanning
  * the source text.
+ *
+ * The entries of `strategies` form a graph (composites name their members,
+ * regime entries their detector and strategies): once every entry is
+ * loaded, names are linked, then cycles, depth, timeframes and gap are
+ * checked over it (docs/composition.md). A scorer's features are built when
+ * resolving, with the indicators of the loader, and written into the
+ * scorer's own params.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,8 +33,11 @@
 
 #include "alloc.h"
 #include "bars.h"
+#include "instance.h"
 #include "log.h"
+#include "ml_features.h"
 #include "params.h"
+#include "train.h"
 
 #define SCHEMA_VERSION 1
 /* Longest bot or instance name. */
@@ -197,7 +208,7 @@ typedef struct key_spec {
 } key_spec;
 
 /* Most keys one group of the schema takes (check_keys() keeps a flag each). */
-#define MAX_KEYS 16
+#define MAX_KEYS 24
 
 enum {
   R_VERSION,
@@ -209,6 +220,7 @@ enum {
   R_FILTERS,
   R_STRATEGIES,
   R_SYMBOLS,
+  R_TRAIN,
   R_COUNT
 };
 static const key_spec root_keys[R_COUNT] = {
@@ -228,6 +240,8 @@ static const key_spec root_keys[R_COUNT] = {
     [R_SYMBOLS] = {"symbols", T_LIST | T_ARRAY, 1, "a list of symbols ( { ... }, { ... } )",
                    "symbols = ( { symbol = \"BTC-USD\"; exchange = \"sim\"; strategy = "
                    "\"trend\"; } );"},
+    [R_TRAIN] = {"train", T_GROUP, 0, "a group { scorer = \"...\"; symbol = \"...\"; }",
+                 "train = { scorer = \"ml\"; symbol = \"BTC-USD\"; };"},
 };
 
 _Static_assert(R_COUNT <= MAX_KEYS, "check_keys() needs more room");
@@ -250,10 +264,33 @@ static const key_spec instance_keys[I_COUNT] = {
 };
 
 /* A strategy needs one of timeframe and timeframes: load_timeframes()
- * checks that, so neither is marked required here. */
-enum { S_PLUGIN, S_TIMEFRAME, S_TIMEFRAMES, S_GAP, S_FILTER, S_PARAMS, S_COUNT };
+ * checks that, so neither is marked required here. Which keys an entry
+ * takes depends on its type (strategy_key_types below); plugin is required
+ * of plugins and scorers only. load_instance() wants plugin first and
+ * params last. */
+enum {
+  S_PLUGIN,
+  S_TYPE,
+  S_TIMEFRAME,
+  S_TIMEFRAMES,
+  S_GAP,
+  S_FILTER,
+  S_FEATURES,
+  S_METHOD,
+  S_MEMBERS,
+  S_THRESHOLD,
+  S_VOTE_THRESHOLD,
+  S_QUORUM,
+  S_DETECTOR,
+  S_REGIMES,
+  S_HOLD,
+  S_PARAMS,
+  S_COUNT
+};
 static const key_spec strategy_keys[S_COUNT] = {
-    [S_PLUGIN] = {"plugin", T_STRING, 1, "a plugin id (a string)", "plugin = \"<id>\";"},
+    [S_PLUGIN] = {"plugin", T_STRING, 0, "a plugin id (a string)", "plugin = \"<id>\";"},
+    [S_TYPE] = {"type", T_STRING, 0, "one of plugin|scorer|composite|regime",
+                "type = \"composite\";"},
     [S_TIMEFRAME] = {"timeframe", T_STRING | T_INT, 0,
                      "a timeframe such as \"45s\", \"5m\", \"4h\" or \"1d\"",
                      "timeframe = \"5m\";"},
@@ -263,7 +300,71 @@ static const key_spec strategy_keys[S_COUNT] = {
     [S_GAP] = {"gap", T_STRING, 0, "one of skip|fill", "gap = \"skip\";"},
     [S_FILTER] = {"filter", T_STRING | T_ARRAY | T_LIST, 0,
                   "a filter name or a list of them [ \"a\", \"b\" ]", "filter = \"ha\";"},
+    [S_FEATURES] = {"features", T_STRING, 0, "a feature spec (a string)",
+                    "features = \"rsi:14; ret:1; ret:1~1\";"},
+    [S_METHOD] = {"method", T_STRING, 0, "one of weighted|majority|unanimous",
+                  "method = \"weighted\";"},
+    [S_MEMBERS] = {"members", T_LIST | T_ARRAY, 0,
+                   "a list of members ( { strategy = \"a\"; weight = 1.0; }, ... )",
+                   "members = ( { strategy = \"a\"; }, { strategy = \"b\"; } );"},
+    [S_THRESHOLD] = {"threshold", T_INT | T_FLOAT, 0, "a number in [0, 1]", "threshold = 0.2;"},
+    [S_VOTE_THRESHOLD] = {"vote_threshold", T_INT | T_FLOAT, 0, "a number in [0, 1]",
+                          "vote_threshold = 0.3;"},
+    [S_QUORUM] = {"quorum", T_INT, 0, "an integer", "quorum = 2;"},
+    [S_DETECTOR] = {"detector", T_STRING, 0, "the name of an entry of strategies",
+                    "detector = \"trendiness\";"},
+    [S_REGIMES] = {"regimes", T_LIST, 0, "a list of regimes ( { name = \"...\"; ... }, ... )",
+                   "regimes = ( { name = \"trend\"; above = 0.3; strategy = \"a\"; }, { name = "
+                   "\"range\"; strategy = \"b\"; } );"},
+    [S_HOLD] = {"hold", T_INT, 0, "an integer of 1 or more", "hold = 3;"},
     [S_PARAMS] = {"params", T_GROUP, 0, "a group of parameters { key = value; }", "params = { };"},
+};
+
+_Static_assert(S_COUNT <= MAX_KEYS, "check_keys() needs more room");
+
+/* The types of entry each key of strategy_keys belongs to. */
+#define FOR_PLUGIN (1u << TACK_STRATEGY_PLUGIN)
+#define FOR_SCORER (1u << TACK_STRATEGY_SCORER)
+#define FOR_COMPOSITE (1u << TACK_STRATEGY_COMPOSITE)
+#define FOR_REGIME (1u << TACK_STRATEGY_REGIME)
+#define FOR_LEAF (FOR_PLUGIN | FOR_SCORER)
+static const unsigned strategy_key_types[S_COUNT] = {
+    [S_PLUGIN] = FOR_LEAF,
+    [S_TYPE] = FOR_LEAF | FOR_COMPOSITE | FOR_REGIME,
+    [S_TIMEFRAME] = FOR_LEAF,
+    [S_TIMEFRAMES] = FOR_LEAF,
+    [S_GAP] = FOR_LEAF,
+    [S_FILTER] = FOR_LEAF,
+    [S_FEATURES] = FOR_SCORER,
+    [S_METHOD] = FOR_COMPOSITE,
+    [S_MEMBERS] = FOR_COMPOSITE,
+    [S_THRESHOLD] = FOR_COMPOSITE,
+    [S_VOTE_THRESHOLD] = FOR_COMPOSITE,
+    [S_QUORUM] = FOR_COMPOSITE,
+    [S_DETECTOR] = FOR_REGIME,
+    [S_REGIMES] = FOR_REGIME,
+    [S_HOLD] = FOR_REGIME,
+    [S_PARAMS] = FOR_LEAF,
+};
+
+enum { M_STRATEGY, M_WEIGHT, M_GATE, M_COUNT };
+static const key_spec member_keys[M_COUNT] = {
+    [M_STRATEGY] = {"strategy", T_STRING, 1, "the name of an entry of strategies",
+                    "strategy = \"trend\";"},
+    [M_WEIGHT] = {"weight", T_INT | T_FLOAT, 0, "a number of 0 or more", "weight = 2.0;"},
+    [M_GATE] = {"gate", T_BOOL, 0, "true or false", "gate = true;"},
+};
+
+enum { G_NAME, G_STRATEGY, G_ABOVE, G_BELOW, G_ON_SWITCH, G_REDUCE_TO, G_COUNT };
+static const key_spec regime_keys[G_COUNT] = {
+    [G_NAME] = {"name", T_STRING, 1, "a regime name (a string)", "name = \"trend\";"},
+    [G_STRATEGY] = {"strategy", T_STRING, 1, "the name of an entry of strategies",
+                    "strategy = \"trend\";"},
+    [G_ABOVE] = {"above", T_INT | T_FLOAT, 0, "a number in [-1, 1]", "above = 0.3;"},
+    [G_BELOW] = {"below", T_INT | T_FLOAT, 0, "a number in [-1, 1]", "below = -0.3;"},
+    [G_ON_SWITCH] = {"on_switch", T_STRING, 0, "one of keep|reduce|flatten",
+                     "on_switch = \"flatten\";"},
+    [G_REDUCE_TO] = {"reduce_to", T_INT | T_FLOAT, 0, "a number in (0, 1]", "reduce_to = 0.5;"},
 };
 
 enum { Y_SYMBOL, Y_EXCHANGE, Y_STRATEGY, Y_ENABLED, Y_COUNT };
@@ -1051,31 +1152,6 @@ static void load_gap(checker *ck, tack_cfg_strategy *st, const config_setting_t 
     problem(ck, s, NULL, "must be one of skip|fill, got \"%.32s\"", v);
 }
 
-static int load_strategies(checker *ck, const config_setting_t *group, size_t n_explicit) {
-  tack_config *cfg = ck->cfg;
-  const config_setting_t *f[S_COUNT];
-  size_t count = (size_t)config_setting_length(group);
-  cfg->strategies = tack_calloc(NULL, count + 1, sizeof *cfg->strategies);
-  if (!cfg->strategies)
-    return TACK_ENOMEM;
-  for (size_t i = 0; i < count; i++) {
-    tack_cfg_strategy *st = &cfg->strategies[cfg->n_strategies++];
-    const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
-    load_instance(ck, s, "strategies", TACK_KIND_STRATEGY, strategy_keys, S_COUNT, &st->inst, f);
-    st->gap_policy = TACK_BARS_GAP_SKIP;
-    if (config_setting_is_group(s))
-      load_timeframes(ck, st, s, f);
-    if (f[S_GAP])
-      load_gap(ck, st, f[S_GAP]);
-    if (f[S_FILTER]) {
-      int rc = load_filter_chain(ck, st, f[S_FILTER], n_explicit);
-      if (rc)
-        return rc;
-    }
-  }
-  return 0;
-}
-
 static void unknown_ref(checker *ck, const config_setting_t *s, const char *what,
                         const char *section, const suggest *sg) {
   if (sg->best)
@@ -1084,6 +1160,788 @@ static void unknown_ref(checker *ck, const config_setting_t *s, const char *what
     problem(ck, s, NULL, "unknown %s '%.64s'; %s defines: %s", what, sg->target, section, sg->list);
   else
     problem(ck, s, NULL, "unknown %s '%.64s'; %s defines none", what, sg->target, section);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Strategies: plugins, scorers, composites, regimes                         */
+/* ------------------------------------------------------------------------ */
+
+static const char *const type_names[] = {"plugin", "scorer", "composite", "regime"};
+static const char *const type_phrases[] = {"a plugin strategy", "a scorer", "a composite",
+                                           "a regime"};
+static const char *const method_names[] = {"?", "weighted", "majority", "unanimous"};
+static const char *const switch_names[] = {"keep", "reduce", "flatten"};
+
+const char *tack_config_type_name(uint32_t type) {
+  return type < sizeof type_names / sizeof type_names[0] ? type_names[type] : "?";
+}
+
+const char *tack_config_method_name(uint32_t method) {
+  return method < sizeof method_names / sizeof method_names[0] ? method_names[method] : "?";
+}
+
+const char *tack_config_switch_name(uint32_t policy) {
+  return policy < sizeof switch_names / sizeof switch_names[0] ? switch_names[policy] : "?";
+}
+
+size_t tack_config_children(const tack_cfg_strategy *st) {
+  if (st->type == TACK_STRATEGY_COMPOSITE)
+    return st->n_members;
+  if (st->type == TACK_STRATEGY_REGIME)
+    return 1 + st->n_regimes;
+  return 0;
+}
+
+tack_cfg_strategy *tack_config_child(const tack_cfg_strategy *st, size_t i,
+                                     const config_setting_t **ref) {
+  const config_setting_t *at = NULL;
+  tack_cfg_strategy *child = NULL;
+  if (st->type == TACK_STRATEGY_COMPOSITE && i < st->n_members) {
+    at = st->members[i].ref;
+    child = st->members[i].strategy;
+  } else if (st->type == TACK_STRATEGY_REGIME && i == 0) {
+    at = st->detector_setting;
+    child = st->detector;
+  } else if (st->type == TACK_STRATEGY_REGIME && i - 1 < st->n_regimes) {
+    at = st->regimes[i - 1].ref;
+    child = st->regimes[i - 1].strategy;
+  }
+  if (ref)
+    *ref = at;
+  return child;
+}
+
+/* An int or a float setting as a double. */
+static double number_value(const config_setting_t *s) {
+  return type_bit(s) == T_INT ? (double)int_value(s) : config_setting_get_float(s);
+}
+
+/* Index of value in names (n of them), or -1. */
+static int choice_index(const char *value, const char *const *names, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (names[i] && strcmp(value, names[i]) == 0)
+      return (int)i;
+  return -1;
+}
+
+/* A key present in the group that belongs to entries of other types. */
+static void check_type_keys(checker *ck, const config_setting_t *const *f, uint32_t type) {
+  static const char *const why[] = {
+      [TACK_STRATEGY_PLUGIN] = "",
+      [TACK_STRATEGY_SCORER] = "",
+      [TACK_STRATEGY_COMPOSITE] = ": each member brings its own bars, filters and parameters",
+      [TACK_STRATEGY_REGIME] = ": each strategy it switches between brings its own",
+  };
+  for (size_t k = 0; k < S_COUNT; k++) {
+    unsigned mask = strategy_key_types[k];
+    char owners[64];
+    text t;
+    if (!f[k] || (mask & (1u << type)))
+      continue;
+    text_init(&t, owners, sizeof owners);
+    for (uint32_t ty = 0; ty < 4; ty++)
+      if (mask & (1u << ty))
+        text_add(&t, "%s%s", t.len ? " and " : "", type_names[ty]);
+    problem(ck, f[k], NULL, "%s is a setting of %s entries; this one is %s (type = \"%s\")%s",
+            strategy_keys[k].name, owners, type_phrases[type], type_names[type],
+            (mask & FOR_LEAF) ? why[type] : "");
+  }
+}
+
+/* A required key of an entry that check_keys() could not know is required
+ * (it depends on the type): missing, and not already reported as a
+ * misspelling. */
+static void require_key(checker *ck, const config_setting_t *group, size_t k, const char *example) {
+  if (config_setting_get_member(group, strategy_keys[k].name) ||
+      misspelt(group, strategy_keys, S_COUNT, strategy_keys[k].name))
+    return;
+  problem(ck, group, strategy_keys[k].name, "required setting is missing (for example: %s)",
+          example ? example : strategy_keys[k].example);
+}
+
+/* A number setting within [lo, hi]; *out untouched when it is not. */
+static void load_number(checker *ck, const config_setting_t *s, double lo, double hi, double *out) {
+  double v = number_value(s);
+  if (!isfinite(v) || v < lo || v > hi) {
+    problem(ck, s, NULL, "must be a number in [%g, %g], got %g", lo, hi, v);
+    return;
+  }
+  *out = v;
+}
+
+static void load_member(checker *ck, const config_setting_t *el, tack_cfg_member *m) {
+  const config_setting_t *f[M_COUNT];
+  char what[128];
+  m->weight = 1.0;
+  m->setting = el;
+  m->ref = el;
+  if (config_setting_type(el) == CONFIG_TYPE_STRING) {
+    m->name = config_setting_get_string(el);
+    return;
+  }
+  if (!config_setting_is_group(el)) {
+    tack_setting_describe(el, what, sizeof what);
+    problem(ck, el, NULL,
+            "must be a member { strategy = \"<name>\"; weight = 1.0; } or the name of an entry of "
+            "strategies, got %s",
+            what);
+    return;
+  }
+  check_keys(ck, el, member_keys, M_COUNT, f);
+  if (f[M_STRATEGY]) {
+    m->name = config_setting_get_string(f[M_STRATEGY]);
+    m->ref = f[M_STRATEGY];
+  }
+  if (f[M_WEIGHT]) {
+    double w = number_value(f[M_WEIGHT]);
+    if (!isfinite(w) || w < 0)
+      problem(ck, f[M_WEIGHT], NULL,
+              "must be a finite number of 0 or more, got %g: a negative weight would trade "
+              "against the member; leave it out, or give it weight 0 to keep it only as a gate",
+              w);
+    else
+      m->weight = w;
+  }
+  if (f[M_GATE])
+    m->gate = config_setting_get_bool(f[M_GATE]) ? 1 : 0;
+}
+
+/* Settings that apply to one method only, found where another rules. */
+static void check_method_keys(checker *ck, const tack_cfg_strategy *st,
+                              const config_setting_t *const *f) {
+  const char *method = method_names[st->method];
+  if (f[S_THRESHOLD] && st->method != TACK_METHOD_WEIGHTED)
+    problem(ck, f[S_THRESHOLD], NULL, "applies to method weighted; this composite's method is %s%s",
+            method, st->method == TACK_METHOD_MAJORITY ? " (see vote_threshold and quorum)" : "");
+  if (f[S_VOTE_THRESHOLD] && st->method != TACK_METHOD_MAJORITY)
+    problem(ck, f[S_VOTE_THRESHOLD], NULL,
+            "applies to method majority; this composite's method is %s", method);
+  if (f[S_QUORUM] && st->method != TACK_METHOD_MAJORITY)
+    problem(ck, f[S_QUORUM], NULL, "applies to method majority; this composite's method is %s",
+            method);
+  for (size_t i = 0; i < st->n_members; i++) {
+    const tack_cfg_member *m = &st->members[i];
+    if (st->method == TACK_METHOD_WEIGHTED || !config_setting_is_group(m->setting))
+      continue;
+    const config_setting_t *w = config_setting_get_member(m->setting, "weight");
+    const config_setting_t *g = config_setting_get_member(m->setting, "gate");
+    if (w)
+      problem(ck, w, NULL, "applies to method weighted; %s counts every member once", method);
+    if (g)
+      problem(ck, g, NULL, "applies to method weighted; %s has no gate", method);
+  }
+}
+
+static int load_composite(checker *ck, tack_cfg_strategy *st, const config_setting_t *group,
+                          const config_setting_t *const *f) {
+  st->threshold = 0.0;
+  st->vote_threshold = 0.0;
+  if (!f[S_METHOD]) {
+    require_key(ck, group, S_METHOD, "method = \"weighted\"; or \"majority\" or \"unanimous\"");
+  } else {
+    const char *v = config_setting_get_string(f[S_METHOD]);
+    int m = choice_index(v, method_names + 1, 3);
+    if (m < 0)
+      problem(ck, f[S_METHOD], NULL, "must be one of weighted|majority|unanimous, got \"%.32s\"",
+              v);
+    else
+      st->method = (uint32_t)m + 1;
+  }
+  if (!f[S_MEMBERS]) {
+    require_key(ck, group, S_MEMBERS, NULL);
+    return 0;
+  }
+  size_t n = (size_t)config_setting_length(f[S_MEMBERS]);
+  if (n == 0) {
+    problem(ck, f[S_MEMBERS], NULL,
+            "lists no member (for example: members = ( { strategy = \"a\"; }, { strategy = "
+            "\"b\"; } );)");
+    return 0;
+  }
+  st->members = tack_calloc(NULL, n, sizeof *st->members);
+  if (!st->members)
+    return TACK_ENOMEM;
+  st->n_members = n;
+  int before = ck->problems;
+  for (size_t i = 0; i < n; i++) {
+    tack_cfg_member *m = &st->members[i];
+    load_member(ck, config_setting_get_elem(f[S_MEMBERS], (unsigned)i), m);
+    for (size_t j = 0; j < i && m->name; j++)
+      if (st->members[j].name && strcmp(st->members[j].name, m->name) == 0) {
+        problem(ck, m->ref, NULL,
+                "duplicate: '%.64s' is already members[%zu]; a member counts once%s", m->name, j,
+                st->method == TACK_METHOD_WEIGHTED ? " (give it a larger weight instead)" : "");
+        break;
+      }
+  }
+  if (f[S_THRESHOLD])
+    load_number(ck, f[S_THRESHOLD], 0.0, 1.0, &st->threshold);
+  if (f[S_VOTE_THRESHOLD])
+    load_number(ck, f[S_VOTE_THRESHOLD], 0.0, 1.0, &st->vote_threshold);
+  st->quorum = (uint32_t)(n / 2 + 1);
+  if (f[S_QUORUM]) {
+    int64_t q = int_value(f[S_QUORUM]);
+    if (q < 1 || (size_t)q > n)
+      problem(ck, f[S_QUORUM], NULL,
+              "must be from 1 to the number of members (%zu), got %lld: it is the least number "
+              "of members that must vote",
+              n, (long long)q);
+    else
+      st->quorum = (uint32_t)q;
+  }
+  if (st->method == 0)
+    return 0;
+  check_method_keys(ck, st, f);
+  if (st->method == TACK_METHOD_WEIGHTED && ck->problems == before) {
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+      sum += st->members[i].weight;
+    if (sum == 0)
+      problem(ck, f[S_MEMBERS], NULL,
+              "the weights sum to zero, so no member counts: give at least one member a weight "
+              "above 0");
+  }
+  return 0;
+}
+
+/* The interval of strengths a regime matches, as (lo, hi): open, with
+ * missing bounds at infinity. */
+static double regime_lo(const tack_cfg_regime *r) { return r->has_above ? r->above : -INFINITY; }
+static double regime_hi(const tack_cfg_regime *r) { return r->has_below ? r->below : INFINITY; }
+
+static void bounds_text(const tack_cfg_regime *r, char *buf, size_t cap) {
+  if (r->has_above && r->has_below)
+    snprintf(buf, cap, "above %g and below %g", r->above, r->below);
+  else if (r->has_above)
+    snprintf(buf, cap, "above %g", r->above);
+  else if (r->has_below)
+    snprintf(buf, cap, "below %g", r->below);
+  else
+    snprintf(buf, cap, "any strength");
+}
+
+/*
+ * The rules that keep "the first regime that matches wins" unsurprising:
+ * every regime but the last has bounds and the last has none (the default,
+ * so every strength chooses a regime); a regime's own bounds leave room
+ * (above < below); no two bounded regimes overlap (so no regime hides part
+ * of a later one); and they are listed from the highest strengths down, so
+ * the list reads like the scale.
+ */
+static void check_regime_bounds(checker *ck, const tack_cfg_strategy *st,
+                                const config_setting_t *list) {
+  char a[64], b[64];
+  size_t n = st->n_regimes;
+  for (size_t i = 0; i < n; i++) {
+    const tack_cfg_regime *r = &st->regimes[i];
+    int bounded = r->has_above || r->has_below;
+    if (!bounded && i + 1 < n) {
+      problem(ck, r->setting, NULL,
+              "regime '%s' has neither above nor below, so it matches every strength: only the "
+              "last regime may be such a default (regimes after it could never be chosen)",
+              r->name ? r->name : "?");
+      continue;
+    }
+    if (bounded && i + 1 == n) {
+      problem(ck, list, NULL,
+              "no default: the last regime ('%s') has bounds, so a strength %s matches no "
+              "regime; add a last regime with neither above nor below",
+              r->name ? r->name : "?",
+              r->has_above ? "at or below its bound"
+                           : "at or above "
+                             "its bound");
+      continue;
+    }
+    if (r->has_above && r->has_below && r->above >= r->below) {
+      problem(ck, r->setting, NULL,
+              "above (%g) must be less than below (%g): no strength is above %g and below %g",
+              r->above, r->below, r->above, r->below);
+      continue;
+    }
+    for (size_t j = 0; bounded && j < i; j++) {
+      const tack_cfg_regime *q = &st->regimes[j];
+      if (!(q->has_above || q->has_below))
+        continue;
+      double lo = fmax(regime_lo(q), regime_lo(r)), hi = fmin(regime_hi(q), regime_hi(r));
+      bounds_text(r, a, sizeof a);
+      bounds_text(q, b, sizeof b);
+      if (lo < hi) {
+        problem(ck, r->setting, NULL,
+                "overlaps regime '%s': a strength %s is also %s, and the first regime that "
+                "matches would win; make the bounds meet without overlapping",
+                q->name ? q->name : "?", a, b);
+        break;
+      }
+      if (regime_hi(q) <= regime_lo(r)) {
+        problem(ck, r->setting, NULL,
+                "listed after regime '%s' (%s), whose strengths are lower: list regimes from the "
+                "highest strengths to the lowest",
+                q->name ? q->name : "?", b);
+        break;
+      }
+    }
+  }
+}
+
+static void load_regime_item(checker *ck, tack_cfg_strategy *st, size_t i,
+                             const config_setting_t *el) {
+  const config_setting_t *f[G_COUNT];
+  char what[128];
+  tack_cfg_regime *r = &st->regimes[i];
+  r->setting = el;
+  r->reduce_to = 0.5;
+  if (!config_setting_is_group(el)) {
+    tack_setting_describe(el, what, sizeof what);
+    problem(ck, el, NULL,
+            "must be a regime { name = \"...\"; strategy = \"...\"; above = 0.3; }, got %s", what);
+    return;
+  }
+  check_keys(ck, el, regime_keys, G_COUNT, f);
+  if (f[G_NAME]) {
+    const char *name = config_setting_get_string(f[G_NAME]);
+    if (!valid_name(name))
+      problem(ck, f[G_NAME], NULL,
+              "\"%.64s\" is not a regime name: use 1 to %d lowercase letters, digits, '_' or '-'",
+              name, NAME_MAX_LEN);
+    for (size_t j = 0; j < i; j++)
+      if (st->regimes[j].name && strcmp(st->regimes[j].name, name) == 0)
+        problem(ck, f[G_NAME], NULL, "duplicate: regimes[%zu] is already named '%s'", j, name);
+    r->name = name;
+  }
+  if (f[G_STRATEGY])
+    r->ref = f[G_STRATEGY];
+  if (f[G_ABOVE]) {
+    load_number(ck, f[G_ABOVE], -1.0, 1.0, &r->above);
+    r->has_above = 1;
+  }
+  if (f[G_BELOW]) {
+    load_number(ck, f[G_BELOW], -1.0, 1.0, &r->below);
+    r->has_below = 1;
+  }
+  if (f[G_ON_SWITCH]) {
+    const char *v = config_setting_get_string(f[G_ON_SWITCH]);
+    int k = choice_index(v, switch_names, 3);
+    if (k < 0)
+      problem(ck, f[G_ON_SWITCH], NULL, "must be one of keep|reduce|flatten, got \"%.32s\"", v);
+    else
+      r->on_switch = (uint32_t)k;
+  }
+  if (f[G_REDUCE_TO]) {
+    double v = number_value(f[G_REDUCE_TO]);
+    if (r->on_switch != TACK_SWITCH_REDUCE)
+      problem(ck, f[G_REDUCE_TO], NULL,
+              "applies only with on_switch = \"reduce\"; this regime's on_switch is \"%s\"",
+              switch_names[r->on_switch]);
+    else if (!(v > 0.0 && v <= 1.0))
+      problem(ck, f[G_REDUCE_TO], NULL,
+              "must be a number in (0, 1], got %g: the fraction of the position kept", v);
+    else
+      r->reduce_to = v;
+  }
+}
+
+static int load_regime(checker *ck, tack_cfg_strategy *st, const config_setting_t *group,
+                       const config_setting_t *const *f) {
+  st->hold = 1;
+  if (f[S_DETECTOR])
+    st->detector_setting = f[S_DETECTOR];
+  else
+    require_key(ck, group, S_DETECTOR, NULL);
+  if (f[S_HOLD]) {
+    int64_t h = int_value(f[S_HOLD]);
+    if (h < 1 || h > 1000000)
+      problem(ck, f[S_HOLD], NULL,
+              "must be an integer in [1, 1000000], got %lld: the bars a new regime must hold "
+              "before the switch (1 switches at once)",
+              (long long)h);
+    else
+      st->hold = (uint32_t)h;
+  }
+  if (!f[S_REGIMES]) {
+    require_key(ck, group, S_REGIMES, NULL);
+    return 0;
+  }
+  size_t n = (size_t)config_setting_length(f[S_REGIMES]);
+  if (n < 2) {
+    problem(ck, f[S_REGIMES], NULL,
+            "lists %zu regime%s; give at least two: one with bounds (above or below) and a last "
+            "one without, the default",
+            n, n == 1 ? "" : "s");
+    return 0;
+  }
+  if (n > TACK_MAX_REGIMES) {
+    problem(ck, f[S_REGIMES], NULL, "lists %zu regimes; a regime entry takes at most %d", n,
+            TACK_MAX_REGIMES);
+    return 0;
+  }
+  st->regimes = tack_calloc(NULL, n, sizeof *st->regimes);
+  if (!st->regimes)
+    return TACK_ENOMEM;
+  st->n_regimes = n;
+  int before = ck->problems;
+  for (size_t i = 0; i < n; i++)
+    load_regime_item(ck, st, i, config_setting_get_elem(f[S_REGIMES], (unsigned)i));
+  if (ck->problems == before)
+    check_regime_bounds(ck, st, f[S_REGIMES]);
+  return 0;
+}
+
+static int load_strategy(checker *ck, tack_cfg_strategy *st, const config_setting_t *s,
+                         size_t n_explicit) {
+  const config_setting_t *f[S_COUNT];
+  load_instance(ck, s, "strategies", TACK_KIND_STRATEGY, strategy_keys, S_COUNT, &st->inst, f);
+  st->gap_policy = TACK_BARS_GAP_SKIP;
+  st->type = TACK_STRATEGY_PLUGIN;
+  st->hold = 1;
+  if (!config_setting_is_group(s))
+    return 0;
+  if (f[S_TYPE]) {
+    const char *v = config_setting_get_string(f[S_TYPE]);
+    int k = choice_index(v, type_names, 4);
+    if (k < 0) {
+      /* Which keys belong here depends on the type: judging them by a
+       * guess would only add noise to the one message that matters. */
+      problem(ck, f[S_TYPE], NULL, "must be one of plugin|scorer|composite|regime, got \"%.32s\"",
+              v);
+      return 0;
+    }
+    st->type = (uint32_t)k;
+  }
+  check_type_keys(ck, f, st->type);
+  if (st->type == TACK_STRATEGY_COMPOSITE || st->type == TACK_STRATEGY_REGIME) {
+    /* No plugin of its own (a `plugin` key was reported above). */
+    st->inst.plugin_id = NULL;
+    st->inst.params = NULL;
+  }
+  switch (st->type) {
+  case TACK_STRATEGY_COMPOSITE:
+    return load_composite(ck, st, s, f);
+  case TACK_STRATEGY_REGIME:
+    return load_regime(ck, st, s, f);
+  default:
+    break;
+  }
+  if (!f[S_PLUGIN])
+    require_key(ck, s, S_PLUGIN, NULL);
+  load_timeframes(ck, st, s, f);
+  if (f[S_GAP])
+    load_gap(ck, st, f[S_GAP]);
+  if (f[S_FILTER]) {
+    int rc = load_filter_chain(ck, st, f[S_FILTER], n_explicit);
+    if (rc)
+      return rc;
+  }
+  if (st->type == TACK_STRATEGY_SCORER) {
+    st->inst.kind = TACK_KIND_SCORER;
+    if (!f[S_FEATURES]) {
+      require_key(ck, s, S_FEATURES,
+                  "features = \"rsi:14; ret:1; ret:1~1\"; the host computes "
+                  "them for the scorer");
+    } else if (!config_setting_get_string(f[S_FEATURES])[0]) {
+      problem(ck, f[S_FEATURES], NULL,
+              "must be a feature spec, got an empty string (for example: \"rsi:14; ret:1\")");
+    } else {
+      st->features = config_setting_get_string(f[S_FEATURES]);
+      st->features_setting = f[S_FEATURES];
+    }
+  }
+  return 0;
+}
+
+static int load_strategies(checker *ck, const config_setting_t *group, size_t n_explicit) {
+  tack_config *cfg = ck->cfg;
+  size_t count = (size_t)config_setting_length(group);
+  cfg->strategies = tack_calloc(NULL, count + 1, sizeof *cfg->strategies);
+  if (!cfg->strategies)
+    return TACK_ENOMEM;
+  for (size_t i = 0; i < count; i++) {
+    tack_cfg_strategy *st = &cfg->strategies[cfg->n_strategies++];
+    int rc = load_strategy(ck, st, config_setting_get_elem(group, (unsigned)i), n_explicit);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+static tack_cfg_strategy *find_strategy(tack_config *cfg, const char *name) {
+  for (size_t i = 0; i < cfg->n_strategies; i++)
+    if (cfg->strategies[i].inst.name && strcmp(cfg->strategies[i].inst.name, name) == 0)
+      return &cfg->strategies[i];
+  return NULL;
+}
+
+/* The entry a composite or regime names at setting s, or NULL (reported). */
+static tack_cfg_strategy *strategy_ref(checker *ck, const config_setting_t *s, const char *name) {
+  suggest sg;
+  tack_cfg_strategy *hit = find_strategy(ck->cfg, name);
+  if (hit)
+    return hit;
+  suggest_init(&sg, name);
+  for (size_t i = 0; i < ck->cfg->n_strategies; i++)
+    suggest_add(&sg, ck->cfg->strategies[i].inst.name);
+  unknown_ref(ck, s, "strategy", "strategies", &sg);
+  return NULL;
+}
+
+/* Bind the names composites and regimes use to entries. */
+static void link_references(checker *ck) {
+  tack_config *cfg = ck->cfg;
+  for (size_t i = 0; i < cfg->n_strategies; i++) {
+    tack_cfg_strategy *st = &cfg->strategies[i];
+    for (size_t m = 0; m < st->n_members; m++)
+      if (st->members[m].name)
+        st->members[m].strategy = strategy_ref(ck, st->members[m].ref, st->members[m].name);
+    if (st->detector_setting)
+      st->detector =
+          strategy_ref(ck, st->detector_setting, config_setting_get_string(st->detector_setting));
+    for (size_t r = 0; r < st->n_regimes; r++) {
+      tack_cfg_regime *rg = &st->regimes[r];
+      if (!rg->ref)
+        continue;
+      rg->strategy = strategy_ref(ck, rg->ref, config_setting_get_string(rg->ref));
+      /* Its strength says which regime holds, not which side to take. */
+      if (rg->strategy && rg->strategy == st->detector)
+        problem(ck, rg->ref, NULL,
+                "'%s' is the detector of this regime entry too: the detector's strength says "
+                "which regime holds, not which side to take. To trade a signal only while it "
+                "is strong, use a composite (method weighted, with a threshold)",
+                rg->strategy->inst.name);
+    }
+  }
+}
+
+/* Walking the graph of entries (an edge from a composite to each member,
+ * from a regime entry to its detector and to each regime's strategy). */
+typedef struct graph {
+  tack_config *cfg;
+  unsigned char *mark; /* per entry: 0 unseen, 1 on the path, 2 done */
+  tack_cfg_strategy **path;
+  size_t n_path;
+  int cycles;
+} graph;
+
+static size_t entry_index(const tack_config *cfg, const tack_cfg_strategy *st) {
+  return (size_t)(st - cfg->strategies);
+}
+
+static void find_cycles(checker *ck, graph *g, tack_cfg_strategy *st) {
+  size_t idx = entry_index(g->cfg, st);
+  g->mark[idx] = 1;
+  g->path[g->n_path++] = st;
+  for (size_t i = 0; i < tack_config_children(st); i++) {
+    const config_setting_t *ref;
+    tack_cfg_strategy *child = tack_config_child(st, i, &ref);
+    if (!child)
+      continue;
+    size_t c = entry_index(g->cfg, child);
+    if (g->mark[c] == 1) {
+      char cycle[512];
+      text t;
+      size_t from = 0;
+      text_init(&t, cycle, sizeof cycle);
+      while (g->path[from] != child)
+        from++;
+      for (size_t k = from; k < g->n_path; k++)
+        text_add(&t, "%s -> ", g->path[k]->inst.name);
+      text_add(&t, "%s", child->inst.name);
+      problem(ck, ref, NULL, "cycle: %s: a strategy cannot contain itself", cycle);
+      g->cycles++;
+    } else if (g->mark[c] == 0) {
+      find_cycles(ck, g, child);
+    }
+  }
+  g->n_path--;
+  g->mark[idx] = 2;
+}
+
+/* Insert tf into the ascending set tfs (n of them, at most cap); 0, or -1
+ * when it does not fit. */
+static int timeframe_union_add(uint32_t *tfs, size_t *n, size_t cap, uint32_t tf) {
+  size_t i = 0;
+  while (i < *n && tfs[i] < tf)
+    i++;
+  if (i < *n && tfs[i] == tf)
+    return 0;
+  if (*n == cap)
+    return -1;
+  memmove(tfs + i + 1, tfs + i, (*n - i) * sizeof *tfs);
+  tfs[i] = tf;
+  (*n)++;
+  return 0;
+}
+
+/* Depth and timeframes of st, children first (the graph has no cycle). */
+static void measure(checker *ck, graph *g, tack_cfg_strategy *st) {
+  size_t idx = entry_index(g->cfg, st);
+  if (g->mark[idx])
+    return;
+  g->mark[idx] = 1;
+  if (tack_config_children(st) == 0) {
+    st->depth = 1;
+    memcpy(st->all_timeframes, st->timeframes, st->n_timeframes * sizeof *st->timeframes);
+    st->n_all_timeframes = st->n_timeframes;
+    return;
+  }
+  int depth = 0, overflow = 0;
+  for (size_t i = 0; i < tack_config_children(st); i++) {
+    tack_cfg_strategy *child = tack_config_child(st, i, NULL);
+    if (!child)
+      continue;
+    measure(ck, g, child);
+    depth = child->depth > depth ? child->depth : depth;
+    for (size_t k = 0; k < child->n_all_timeframes; k++)
+      if (timeframe_union_add(st->all_timeframes, &st->n_all_timeframes, TACK_MAX_SYMBOL_TIMEFRAMES,
+                              child->all_timeframes[k]) != 0)
+        overflow = 1;
+  }
+  st->depth = depth + 1;
+  if (overflow)
+    problem(ck, st->inst.setting, NULL,
+            "its members use more than %d distinct timeframes; a composed strategy takes at most "
+            "%d (a symbol makes one series of bars per timeframe)",
+            TACK_MAX_SYMBOL_TIMEFRAMES, TACK_MAX_SYMBOL_TIMEFRAMES);
+  int children_ok = 1;
+  for (size_t i = 0; i < tack_config_children(st); i++) {
+    tack_cfg_strategy *child = tack_config_child(st, i, NULL);
+    if (child && child->depth > TACK_MAX_DEPTH)
+      children_ok = 0;
+  }
+  if (st->depth > TACK_MAX_DEPTH && children_ok) {
+    char chain[512];
+    text t;
+    text_init(&t, chain, sizeof chain);
+    for (const tack_cfg_strategy *at = st; at;) {
+      const tack_cfg_strategy *deepest = NULL;
+      text_add(&t, "%s%s", t.len ? " -> " : "", at->inst.name);
+      for (size_t i = 0; i < tack_config_children(at); i++) {
+        const tack_cfg_strategy *c = tack_config_child(at, i, NULL);
+        if (c && (!deepest || c->depth > deepest->depth))
+          deepest = c;
+      }
+      at = deepest;
+    }
+    problem(ck, st->inst.setting, NULL,
+            "nests %d levels deep (%s); at most %d: flatten the composition (one composite may "
+            "list many members)",
+            st->depth, chain, TACK_MAX_DEPTH);
+  }
+}
+
+/* In check_leaf_timeframes()'s reported bits: the gap of the leaf was
+ * reported (bits 0..7 are its timeframes). */
+#define GAP_REPORTED (1u << 31)
+
+/* Whether some composite or regime entry names st. */
+static int referenced(const tack_config *cfg, const tack_cfg_strategy *st) {
+  for (size_t i = 0; i < cfg->n_strategies; i++)
+    for (size_t k = 0; k < tack_config_children(&cfg->strategies[i]); k++)
+      if (tack_config_child(&cfg->strategies[i], k, NULL) == st)
+        return 1;
+  return 0;
+}
+
+/* The setting of a leaf's timeframe tf: the element of `timeframes`, or
+ * `timeframe`. */
+static const config_setting_t *timeframe_setting(const tack_cfg_strategy *leaf, uint32_t tf) {
+  const config_setting_t *many = config_setting_get_member(leaf->inst.setting, "timeframes");
+  for (int i = 0; many && i < config_setting_length(many); i++) {
+    const config_setting_t *el = config_setting_get_elem(many, (unsigned)i);
+    if (timeframe_value(el) == tf)
+      return el;
+  }
+  const config_setting_t *one = config_setting_get_member(leaf->inst.setting, "timeframe");
+  return one ? one : leaf->inst.setting;
+}
+
+/* Every leaf timeframe below root must be a whole multiple of root's
+ * smallest, for the reason check_multiples() gives: all of a symbol's
+ * series are made from one source, and a bar of the smallest timeframe,
+ * the one the composition is evaluated on, must never straddle the end of
+ * a member's bar. The leaves must also agree on gap (first_leaf is the one
+ * the others are compared with). reported (per entry, a bit per timeframe
+ * and GAP_REPORTED) keeps one message per problem however many roots reach
+ * it. */
+static void check_leaf_timeframes(checker *ck, graph *g, const tack_cfg_strategy *root,
+                                  tack_cfg_strategy *st, uint32_t *reported,
+                                  const tack_cfg_strategy **first_leaf) {
+  size_t idx = entry_index(g->cfg, st);
+  char a[16], b[16], c[16];
+  if (g->mark[idx])
+    return;
+  g->mark[idx] = 1;
+  /* The leaves share the symbol's series, so they share its gap policy. */
+  if (tack_config_children(st) == 0 && st->n_timeframes) {
+    if (!*first_leaf) {
+      *first_leaf = st;
+    } else if (st->gap_policy != (*first_leaf)->gap_policy && !(reported[idx] & GAP_REPORTED)) {
+      const config_setting_t *gap = config_setting_get_member(st->inst.setting, "gap");
+      reported[idx] |= GAP_REPORTED;
+      problem(ck, gap ? gap : st->inst.setting, NULL,
+              "gap \"%s\" differs from gap \"%s\" of '%s', another member of %s '%s': the "
+              "members of one composition share their bars, so they must agree on gap",
+              st->gap_policy == TACK_BARS_GAP_FILL ? "fill" : "skip",
+              (*first_leaf)->gap_policy == TACK_BARS_GAP_FILL ? "fill" : "skip",
+              (*first_leaf)->inst.name, type_names[root->type], root->inst.name);
+    }
+  }
+  uint32_t min = root->all_timeframes[0];
+  for (size_t k = 0; k < st->n_timeframes && tack_config_children(st) == 0; k++) {
+    uint32_t tf = st->timeframes[k];
+    if (tf % min == 0 || (reported[idx] & (1u << k)))
+      continue;
+    reported[idx] |= 1u << k;
+    tack_timeframe_format(tf, a, sizeof a);
+    tack_timeframe_format(min, b, sizeof b);
+    tack_timeframe_format((tf / min + 1) * min, c, sizeof c);
+    problem(ck, timeframe_setting(st, tf), NULL,
+            "%s is not a whole multiple of %s, the smallest timeframe of %s '%s', on whose bars "
+            "it is evaluated: every timeframe of its members must be made of whole %s bars; use "
+            "a multiple such as %s",
+            a, b, type_names[root->type], root->inst.name, b, c);
+  }
+  for (size_t i = 0; i < tack_config_children(st); i++) {
+    tack_cfg_strategy *child = tack_config_child(st, i, NULL);
+    if (child)
+      check_leaf_timeframes(ck, g, root, child, reported, first_leaf);
+  }
+}
+
+/* Cycles, depth and timeframes of the composition graph, once every entry
+ * is loaded and linked. */
+static int check_composition(checker *ck) {
+  tack_config *cfg = ck->cfg;
+  size_t n = cfg->n_strategies;
+  int rc = 0;
+  graph g = {cfg, NULL, NULL, 0, 0};
+  uint32_t *reported = NULL;
+  g.mark = tack_calloc(NULL, n + 1, 1);
+  g.path = tack_calloc(NULL, n + 1, sizeof *g.path);
+  reported = tack_calloc(NULL, n + 1, sizeof *reported);
+  if (!g.mark || !g.path || !reported) {
+    rc = TACK_ENOMEM;
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (!g.mark[i])
+      find_cycles(ck, &g, &cfg->strategies[i]);
+  if (g.cycles)
+    goto done;
+  memset(g.mark, 0, n);
+  for (size_t i = 0; i < n; i++)
+    measure(ck, &g, &cfg->strategies[i]);
+  for (size_t i = 0; i < n; i++) {
+    tack_cfg_strategy *root = &cfg->strategies[i];
+    if (tack_config_children(root) == 0 || root->n_all_timeframes == 0 || referenced(cfg, root))
+      continue;
+    const tack_cfg_strategy *first_leaf = NULL;
+    memset(g.mark, 0, n);
+    check_leaf_timeframes(ck, &g, root, root, reported, &first_leaf);
+  }
+done:
+  tack_free(NULL, g.mark);
+  tack_free(NULL, g.path);
+  tack_free(NULL, reported);
+  return rc;
 }
 
 static void load_symbol(checker *ck, const config_setting_t *el, tack_cfg_symbol *sym) {
@@ -1224,8 +2082,14 @@ static int check_schema(checker *ck) {
     return rc;
   if (f[R_STRATEGIES] && (rc = load_strategies(ck, f[R_STRATEGIES], cfg->n_filters)) != 0)
     return rc;
+  link_references(ck);
+  if ((rc = check_composition(ck)) != 0)
+    return rc;
   if (f[R_SYMBOLS] && (rc = load_symbols(ck, f[R_SYMBOLS])) != 0)
     return rc;
+  /* `tack train`'s group: train.c owns its schema (docs/training.md). */
+  if (f[R_TRAIN] && tack_train_check_schema(f[R_TRAIN], cfg->path, ck->d) != 0)
+    ck->problems++;
   return 0;
 }
 
@@ -1298,8 +2162,12 @@ int tack_config_load_plugins(const tack_config *cfg, const char *const *extra_di
 void tack_config_free(tack_config *cfg) {
   if (!cfg)
     return;
-  for (size_t i = 0; i < cfg->n_strategies; i++)
+  for (size_t i = 0; i < cfg->n_strategies; i++) {
     tack_free(NULL, cfg->strategies[i].filters);
+    tack_free(NULL, cfg->strategies[i].members);
+    tack_free(NULL, cfg->strategies[i].regimes);
+    tack_free(NULL, cfg->strategies[i].features_canonical);
+  }
   tack_free(NULL, cfg->strategies);
   tack_free(NULL, cfg->exchanges);
   tack_free(NULL, cfg->filters);
@@ -1427,7 +2295,126 @@ static void check_implicit_params(checker *ck, const tack_cfg_instance *ci,
               desc->id, p->name);
 }
 
-static void resolve_instance(checker *ck, tack_cfg_instance *ci, const tack_plugin_set *set) {
+/* The message for a strategies entry whose plugin is of another kind. */
+static void report_strategy_kind(checker *ck, const tack_cfg_strategy *st,
+                                 const config_setting_t *where, const tack_plugin_desc *desc) {
+  const tack_cfg_instance *ci = &st->inst;
+  if (st->type == TACK_STRATEGY_SCORER)
+    problem(ck, where, NULL,
+            "plugin '%s' is %s; an entry of type scorer needs an ML scorer plugin%s", ci->plugin_id,
+            kind_phrase(desc->kind),
+            desc->kind == TACK_KIND_STRATEGY ? " (drop type = \"scorer\" to use it as a strategy)"
+                                             : "");
+  else
+    problem(ck, where, NULL, "plugin '%s' is %s; strategies need a strategy plugin%s",
+            ci->plugin_id, kind_phrase(desc->kind),
+            desc->kind == TACK_KIND_SCORER
+                ? " (or set type = \"scorer\" and features to use this scorer)"
+                : "");
+}
+
+/* "configs/x.cfg:30: strategies.ml.features", the place the feature
+ * builder names in its messages. */
+static void setting_place(const config_setting_t *s, char *buf, size_t cap) {
+  char path[256];
+  tack_setting_path(s, path, sizeof path);
+  const char *file = config_setting_source_file(s);
+  snprintf(buf, cap, "%s:%d: %s", file ? file : "?", (int)config_setting_source_line(s), path);
+}
+
+/* Set key of params to the host's value, adding the setting when absent. */
+static int inject_param(config_setting_t *params, const char *key, int type, const char *str,
+                        int value) {
+  config_setting_t *s = config_setting_get_member(params, key);
+  if (!s)
+    s = config_setting_add(params, key, type);
+  if (!s)
+    return TACK_ENOMEM;
+  int ok = type == CONFIG_TYPE_STRING ? config_setting_set_string(s, str)
+                                      : config_setting_set_int(s, value);
+  return ok == CONFIG_TRUE ? 0 : TACK_ENOMEM;
+}
+
+/*
+ * A scorer's features: computed by the host, from the entry's `features`,
+ * with the indicators of set. The canonical form and the count go into
+ * the scorer's own `features` and `n_features` parameters when it
+ * declares them, before its params are checked, so that the plugin
+ * compares its model with what the host will really compute (xgboost
+ * refuses a model trained on other features). A config that sets them by
+ * hand is refused: it could say one thing and compute another.
+ */
+static void prepare_scorer(checker *ck, tack_cfg_strategy *st, const tack_plugin_desc *desc,
+                           const tack_loader *ld) {
+  tack_cfg_instance *ci = &st->inst;
+  const tack_param_spec *fs = tack_params_find(desc, "features");
+  const tack_param_spec *ns = tack_params_find(desc, "n_features");
+  int by_hand = 0;
+  char where[512];
+  if (!st->features_injected) {
+    const tack_param_spec *declared[2] = {fs, ns};
+    for (size_t k = 0; k < 2; k++) {
+      const config_setting_t *s = declared[k] && ci->params
+                                      ? config_setting_get_member(ci->params, declared[k]->name)
+                                      : NULL;
+      if (!s)
+        continue;
+      by_hand = 1;
+      problem(ck, s, NULL,
+              "is set by the host, not by hand: it receives the canonical form of this entry's "
+              "features (and n_features their count), exactly what the host computes for the "
+              "scorer, so that a model trained on other features is refused; remove it and "
+              "write the spec in features = \"...\"");
+    }
+  }
+  if (by_hand || !st->features || st->n_timeframes == 0)
+    return;
+  if (!ld) {
+    problem(ck, st->features_setting, NULL,
+            "cannot check the features: no plugins are loaded to find their indicators in");
+    return;
+  }
+  tack_features *f = NULL;
+  setting_place(st->features_setting, where, sizeof where);
+  int rc = tack_features_new(st->features, st->timeframes, st->n_timeframes, ld, where, ck->d, &f);
+  if (rc != 0) {
+    ck->problems++;
+    return;
+  }
+  char *canonical = tack_strdup(NULL, tack_features_canonical(f));
+  st->n_features = tack_features_count(f);
+  tack_features_free(f);
+  if (!canonical) {
+    problem(ck, st->features_setting, NULL, "out of memory");
+    return;
+  }
+  tack_free(NULL, st->features_canonical);
+  st->features_canonical = canonical;
+  if ((!fs || fs->type != TACK_PARAM_STRING) && (!ns || ns->type != TACK_PARAM_INT))
+    return;
+  if (!ci->params) {
+    ci->params = config_setting_add((config_setting_t *)ci->setting, "params", CONFIG_TYPE_GROUP);
+    if (!ci->params) {
+      problem(ck, ci->setting, NULL, "out of memory");
+      return;
+    }
+  }
+  config_setting_t *params = (config_setting_t *)ci->params;
+  if ((fs && fs->type == TACK_PARAM_STRING &&
+       inject_param(params, fs->name, CONFIG_TYPE_STRING, canonical, 0) != 0) ||
+      (ns && ns->type == TACK_PARAM_INT &&
+       inject_param(params, ns->name, CONFIG_TYPE_INT, NULL, (int)st->n_features) != 0)) {
+    problem(ck, ci->setting, NULL, "out of memory");
+    return;
+  }
+  st->features_injected = 1;
+}
+
+/* Bind ci to its plugin and check its params; st is the strategies entry
+ * ci belongs to, NULL for exchanges and filters; ld has the indicators of
+ * a scorer's features. */
+static void resolve_instance(checker *ck, tack_cfg_instance *ci, tack_cfg_strategy *st,
+                             const tack_plugin_set *set, const tack_loader *ld) {
   ci->plugin = NULL;
   if (!ci->plugin_id)
     return; /* only in a config that failed to load */
@@ -1443,11 +2430,15 @@ static void resolve_instance(checker *ck, tack_cfg_instance *ci, const tack_plug
       problem(ck, where, NULL,
               "'%s' is not an instance of filters, and plugin '%s' is %s, not a filter", ci->name,
               ci->plugin_id, kind_phrase(p->desc->kind));
+    else if (st)
+      report_strategy_kind(ck, st, where, p->desc);
     else
       problem(ck, where, NULL, "plugin '%s' is %s; %s need %s plugin", ci->plugin_id,
               kind_phrase(p->desc->kind), ci->section, kind_phrase(ci->kind));
     return;
   }
+  if (st && st->type == TACK_STRATEGY_SCORER)
+    prepare_scorer(ck, st, p->desc, ld);
   if (ci->implicit)
     check_implicit_params(ck, ci, p->desc);
   else if (tack_params_check_at(p->desc, ci->params, ci->setting, ck->d) != 0)
@@ -1464,20 +2455,27 @@ static void unbind_all(tack_config *cfg) {
     cfg->strategies[i].inst.plugin = NULL;
 }
 
-int tack_config_resolve_set(tack_config *cfg, const tack_plugin_set *set, tack_diag *d) {
+static int resolve_with(tack_config *cfg, const tack_plugin_set *set, const tack_loader *ld,
+                        tack_diag *d) {
   checker ck = {cfg, d, 0, 1, 1};
   for (size_t i = 0; i < cfg->n_exchanges; i++)
-    resolve_instance(&ck, &cfg->exchanges[i], set);
+    resolve_instance(&ck, &cfg->exchanges[i], NULL, set, ld);
   for (size_t i = 0; i < cfg->n_filters; i++)
-    resolve_instance(&ck, &cfg->filters[i], set);
+    resolve_instance(&ck, &cfg->filters[i], NULL, set, ld);
+  /* Composites and regimes have no plugin of their own: their members
+   * are entries of their own. */
   for (size_t i = 0; i < cfg->n_strategies; i++)
-    resolve_instance(&ck, &cfg->strategies[i].inst, set);
+    resolve_instance(&ck, &cfg->strategies[i].inst, &cfg->strategies[i], set, ld);
   /* An invalid config is resolved only for its report. */
   if (ck.problems || cfg->invalid) {
     unbind_all(cfg);
     return TACK_ECONFIG;
   }
   return 0;
+}
+
+int tack_config_resolve_set(tack_config *cfg, const tack_plugin_set *set, tack_diag *d) {
+  return resolve_with(cfg, set, tack_instance_registry(), d);
 }
 
 int tack_config_resolve(tack_config *cfg, const tack_loader *ld, tack_diag *d) {
@@ -1501,7 +2499,7 @@ int tack_config_resolve(tack_config *cfg, const tack_loader *ld, tack_diag *d) {
     refusals[i] = tack_loader_refusal_at(ld, i);
   set.plugins = plugins;
   set.refusals = refusals;
-  rc = tack_config_resolve_set(cfg, &set, d);
+  rc = resolve_with(cfg, &set, ld, d);
 done:
   tack_free(NULL, plugins);
   tack_free(NULL, refusals);
@@ -1542,8 +2540,95 @@ static void print_instance(const tack_cfg_instance *ci, FILE *out) {
   print_params(ci, out);
 }
 
+/* "5m, 4h" into buf. */
+static const char *timeframes_text(const uint32_t *tfs, size_t n, char *buf, size_t cap) {
+  text t;
+  text_init(&t, buf, cap);
+  for (size_t i = 0; i < n; i++) {
+    char tf[16];
+    tack_timeframe_format(tfs[i], tf, sizeof tf);
+    text_add(&t, "%s%s", i ? ", " : "", tf);
+  }
+  return buf;
+}
+
+/* A plugin or scorer: "bars 5m, 4h (gaps filled) -> filter ... -> strategy
+ * NAME (id version) {params}". */
+static void print_leaf(const tack_cfg_strategy *st, FILE *out) {
+  char tfs[160];
+  fprintf(out, "bars %s", timeframes_text(st->timeframes, st->n_timeframes, tfs, sizeof tfs));
+  if (st->gap_policy == TACK_BARS_GAP_FILL)
+    fputs(" (gaps filled)", out);
+  for (size_t j = 0; j < st->n_filters; j++) {
+    fputs(" -> filter ", out);
+    print_instance(st->filters[j], out);
+  }
+  fputs(st->type == TACK_STRATEGY_SCORER ? " -> scorer " : " -> strategy ", out);
+  print_instance(&st->inst, out);
+  if (st->type == TACK_STRATEGY_SCORER && st->features_canonical)
+    fprintf(out, " features \"%s\" (%u values)", st->features_canonical, st->n_features);
+  else if (st->type == TACK_STRATEGY_SCORER)
+    fprintf(out, " features \"%s\"", st->features ? st->features : "?");
+}
+
+/* One entry of a symbol's composition, indented, members below it. */
+static void print_entry(const tack_cfg_strategy *st, int indent, const char *label, FILE *out) {
+  char tfs[160], first[16], line[160];
+  fprintf(out, "%*s%s", indent, "", label);
+  if (!st) {
+    fputs("? (unknown)\n", out);
+    return;
+  }
+  if (st->type == TACK_STRATEGY_PLUGIN || st->type == TACK_STRATEGY_SCORER) {
+    print_leaf(st, out);
+    fputc('\n', out);
+    return;
+  }
+  timeframes_text(st->all_timeframes, st->n_all_timeframes, tfs, sizeof tfs);
+  tack_timeframe_format(st->n_all_timeframes ? st->all_timeframes[0] : 0, first, sizeof first);
+  if (st->type == TACK_STRATEGY_COMPOSITE) {
+    fprintf(out, "composite %s: %s", st->inst.name, method_names[st->method]);
+    if (st->method == TACK_METHOD_WEIGHTED)
+      fprintf(out, ", threshold %g", st->threshold);
+    else if (st->method == TACK_METHOD_MAJORITY)
+      fprintf(out, ", quorum %u of %zu, vote_threshold %g", st->quorum, st->n_members,
+              st->vote_threshold);
+    fprintf(out, " (bars %s; evaluated on %s bars)\n", tfs, first);
+    for (size_t i = 0; i < st->n_members; i++) {
+      const tack_cfg_member *m = &st->members[i];
+      if (st->method == TACK_METHOD_WEIGHTED)
+        snprintf(line, sizeof line, "member %s (weight %g%s): ", m->name ? m->name : "?", m->weight,
+                 m->gate ? ", gate" : "");
+      else
+        snprintf(line, sizeof line, "member %s: ", m->name ? m->name : "?");
+      print_entry(m->strategy, indent + 2, line, out);
+    }
+    return;
+  }
+  fprintf(out, "regime %s: hold %u bar%s of %s (bars %s)\n", st->inst.name, st->hold,
+          st->hold == 1 ? "" : "s", first, tfs);
+  print_entry(st->detector, indent + 2, "detector: ", out);
+  for (size_t i = 0; i < st->n_regimes; i++) {
+    const tack_cfg_regime *r = &st->regimes[i];
+    char bounds[80], policy[48];
+    if (r->has_above || r->has_below) {
+      char b[56];
+      bounds_text(r, b, sizeof b);
+      snprintf(bounds, sizeof bounds, "strength %s", b);
+    } else {
+      snprintf(bounds, sizeof bounds, "default");
+    }
+    if (r->on_switch == TACK_SWITCH_REDUCE)
+      snprintf(policy, sizeof policy, "reduce to %g", r->reduce_to);
+    else
+      snprintf(policy, sizeof policy, "%s", switch_names[r->on_switch]);
+    snprintf(line, sizeof line, "regime %s (%s; on switch %s): ", r->name ? r->name : "?", bounds,
+             policy);
+    print_entry(r->strategy, indent + 2, line, out);
+  }
+}
+
 void tack_config_print(const tack_config *cfg, FILE *out) {
-  char tf[16];
   if (cfg->store_path)
     fprintf(out, "store: %s\n", cfg->store_path);
   for (size_t i = 0; i < cfg->n_exchanges; i++) {
@@ -1555,25 +2640,10 @@ void tack_config_print(const tack_config *cfg, FILE *out) {
   }
   for (size_t i = 0; i < cfg->n_symbols; i++) {
     const tack_cfg_symbol *sym = &cfg->symbols[i];
-    const tack_cfg_strategy *st = sym->strategy;
     fprintf(out, "symbol %s on %s (%s)\n", sym->symbol ? sym->symbol : "?",
             sym->exchange ? sym->exchange->name : "?", sym->enabled ? "enabled" : "disabled");
-    if (!st)
-      continue;
-    fputs("  bars", out);
-    for (size_t j = 0; j < st->n_timeframes; j++) {
-      tack_timeframe_format(st->timeframes[j], tf, sizeof tf);
-      fprintf(out, "%s %s", j ? "," : "", tf);
-    }
-    if (st->gap_policy == TACK_BARS_GAP_FILL)
-      fputs(" (gaps filled)", out);
-    for (size_t j = 0; j < st->n_filters; j++) {
-      fputs(" -> filter ", out);
-      print_instance(st->filters[j], out);
-    }
-    fputs(" -> strategy ", out);
-    print_instance(&st->inst, out);
-    fputc('\n', out);
+    if (sym->strategy)
+      print_entry(sym->strategy, 2, "", out);
   }
 }
 

@@ -7,7 +7,9 @@
  *   tack_config_load()     parse and check the host's own schema
  *   tack_config_resolve()  bind plugin ids to loaded plugins, check every
  *                          plugin's params against its spec, check references
- * See docs/config.md for the schema.
+ * See docs/config.md for the schema. Entries of `strategies` may compose
+ * others (composites, regime entries; docs/composition.md): loading links
+ * and checks that graph, resolving builds scorers' features.
  */
 #ifndef TACK_CONFIG_H
 #define TACK_CONFIG_H
@@ -38,6 +40,55 @@ typedef struct tack_cfg_instance {
 
 /* Most timeframes one strategy may consume (`timeframes = [ ... ];`). */
 #define TACK_MAX_TIMEFRAMES 8
+/* Most distinct timeframes one composed strategy uses (the union of its
+ * leaves'): a symbol makes one series of bars per distinct timeframe. */
+#define TACK_MAX_SYMBOL_TIMEFRAMES 16
+/* Deepest composition: a leaf is 1, a composite of leaves 2, ... */
+#define TACK_MAX_DEPTH 8
+/* Most regimes one regime entry switches between. */
+#define TACK_MAX_REGIMES 16
+
+/* What a strategies entry is: its `type`. docs/composition.md. */
+#define TACK_STRATEGY_PLUGIN 0u    /* a strategy plugin: bars in, signals out (the default) */
+#define TACK_STRATEGY_SCORER 1u    /* an ML scorer fed features the host computes */
+#define TACK_STRATEGY_COMPOSITE 2u /* its members' signals aggregated by a method */
+#define TACK_STRATEGY_REGIME 3u    /* one of several strategies, chosen by a detector */
+
+/* A composite's `method`. */
+#define TACK_METHOD_WEIGHTED 1u
+#define TACK_METHOD_MAJORITY 2u
+#define TACK_METHOD_UNANIMOUS 3u
+
+/* A regime's `on_switch`: what the symbol emits when it switches into it. */
+#define TACK_SWITCH_KEEP 0u    /* the new strategy's signal as it stands */
+#define TACK_SWITCH_REDUCE 1u  /* the position's direction at reduce_to, until it speaks */
+#define TACK_SWITCH_FLATTEN 2u /* 0, until the new strategy speaks */
+
+struct tack_cfg_strategy;
+
+/* One member of a composite: `{ strategy = "x"; weight = 2.0; gate = true; }`
+ * or just `"x"`. */
+typedef struct tack_cfg_member {
+  const char *name;                   /* as written */
+  struct tack_cfg_strategy *strategy; /* the entry it names; NULL when unknown */
+  double weight;                      /* >= 0, finite; 1 when not given */
+  int gate;                           /* weighted only: neutral unless it agrees in sign */
+  const config_setting_t *setting;    /* the member's element, for messages */
+  const config_setting_t *ref;        /* its `strategy` setting (or the element) */
+} tack_cfg_member;
+
+/* One regime of a regime entry. It matches a detector strength s when
+ * s > above (if set) and s < below (if set); the last has neither. */
+typedef struct tack_cfg_regime {
+  const char *name;
+  struct tack_cfg_strategy *strategy; /* NULL when unknown */
+  int has_above, has_below;
+  double above, below;
+  uint32_t on_switch; /* TACK_SWITCH_* */
+  double reduce_to;   /* TACK_SWITCH_REDUCE: (0, 1], default 0.5 */
+  const config_setting_t *setting;
+  const config_setting_t *ref; /* its `strategy` setting */
+} tack_cfg_regime;
 
 typedef struct tack_cfg_strategy {
   tack_cfg_instance inst;
@@ -54,6 +105,41 @@ typedef struct tack_cfg_strategy {
    * strategy needs; the strategy's own place when neither is set. */
   const char *tf_file;
   int tf_line;
+
+  uint32_t type; /* TACK_STRATEGY_*; inst.kind is TACK_KIND_SCORER for a scorer */
+
+  /* type = "scorer": the feature spec as written, and once resolved its
+   * canonical form (host/ml_features.h) and the number of values it yields,
+   * which the host also writes into the scorer's own `features` and
+   * `n_features` parameters when the plugin declares them. */
+  const char *features;
+  const config_setting_t *features_setting;
+  char *features_canonical; /* owned; NULL until resolved */
+  uint32_t n_features;
+  int features_injected; /* the params group holds settings the host added */
+
+  /* type = "composite". */
+  uint32_t method;       /* TACK_METHOD_* */
+  double threshold;      /* weighted: |strength| below it is 0 (default 0) */
+  double vote_threshold; /* majority: the least |strength| that votes (default 0: any non-zero) */
+  uint32_t quorum;       /* majority: least voters; default more than half of the members */
+  tack_cfg_member *members;
+  size_t n_members;
+
+  /* type = "regime". */
+  struct tack_cfg_strategy *detector; /* NULL when unknown */
+  const config_setting_t *detector_setting;
+  tack_cfg_regime *regimes;
+  size_t n_regimes;
+  uint32_t hold; /* bars of its smallest timeframe a new regime must hold; default 1 */
+
+  /* Every entry, once the config loaded without problems: the distinct
+   * timeframes of the leaves below it (its own for a plugin or scorer),
+   * ascending, and how deep it nests (1 for a plugin or scorer). A
+   * composed entry is evaluated on bars of all_timeframes[0]. */
+  uint32_t all_timeframes[TACK_MAX_SYMBOL_TIMEFRAMES];
+  size_t n_all_timeframes;
+  int depth;
 } tack_cfg_strategy;
 
 typedef struct tack_cfg_symbol {
@@ -126,7 +212,10 @@ typedef struct tack_plugin_set {
 
 /* tack_config_resolve() against an explicit set of plugins (the loader's,
  * or descriptors a test defines). On error every binding is cleared again:
- * the caller never sees a half-resolved config. Resolving again rebinds. */
+ * the caller never sees a half-resolved config. Resolving again rebinds.
+ * The indicators of a scorer's features are found in the loader given to
+ * tack_config_resolve(); here, in the registry of instance.h
+ * (tack_instance_set_registry()). */
 int tack_config_resolve_set(tack_config *cfg, const tack_plugin_set *set, tack_diag *d);
 
 void tack_config_free(tack_config *cfg);
@@ -143,9 +232,29 @@ int tack_config_load_plugins(const tack_config *cfg, const char *const *extra_di
 
 /* Print the composed pipeline: the store, each exchange with its plugin,
  * version and effective parameters, then per symbol bars -> filters ->
- * strategy. Secret parameters print as ***. `tack check` prints its own
- * header lines (the verdict and where plugins came from) before this. */
+ * strategy, or for a composed strategy its tree (composites with method,
+ * settings and each member's weight; regime entries with hold, detector
+ * and each regime's bounds and policy; a scorer's canonical features),
+ * one indented line per entry. Secret parameters print as ***. `tack
+ * check` prints its own header lines (the verdict and where plugins came
+ * from) before this. */
 void tack_config_print(const tack_config *cfg, FILE *out);
+
+/* The name of a TACK_STRATEGY_* ("composite"), TACK_METHOD_* ("weighted")
+ * or TACK_SWITCH_* ("flatten"), as the config writes it. */
+const char *tack_config_type_name(uint32_t type);
+const char *tack_config_method_name(uint32_t method);
+const char *tack_config_switch_name(uint32_t policy);
+
+/* The entries a composed entry names: a composite's members in order, a
+ * regime entry's detector then each regime's strategy (the same entry may
+ * appear more than once); none for a plugin or scorer. tack_config_child()
+ * returns NULL for a name that matched no entry (only in a config with
+ * problems) and sets *ref (when ref is not NULL) to the setting that names
+ * it. */
+size_t tack_config_children(const tack_cfg_strategy *st);
+tack_cfg_strategy *tack_config_child(const tack_cfg_strategy *st, size_t i,
+                                     const config_setting_t **ref);
 
 /* Parse a timeframe: "45s", "1m", "5m", "4h", "1d", "90" (seconds), any
  * whole multiple of a second up to 7 days. TACK_EINVAL otherwise. */

@@ -9,8 +9,8 @@
 
 void tack_diag_add(tack_diag *d, const char *file, int line, const char *path, const char *fmt,
                    ...) {
-  char body[1024];
-  char msg[1536];
+  char body[4096];
+  char msg[4608];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(body, sizeof body, fmt, ap);

@@ -565,7 +565,7 @@ static int svc_param_string(tack_ctx *ctx, const char *key, const char **out) {
 
 static int svc_param_error(tack_ctx *ctx, const char *key, const char *fmt, ...) TACK_PRINTF(3, 4);
 static int svc_param_error(tack_ctx *ctx, const char *key, const char *fmt, ...) {
-  char body[512];
+  char body[2048];
   char path[256];
   va_list ap;
   if (!ctx)
@@ -823,7 +823,12 @@ static int svc_ex_order_update(tack_ctx *ctx, const tack_order_update *update) {
 }
 
 static int svc_ex_fill(tack_ctx *ctx, const tack_fill *fill) {
-  return ex_event(ctx, "ex_fill", fill, TACK_RT_EV_FILL);
+  int rc = ex_gate(ctx, "ex_fill");
+  if (rc != 0)
+    return rc;
+  if (!fill)
+    return TACK_EINVAL;
+  return tack_runtime_ex_fill(ctx->rt, ctx, fill);
 }
 
 static int svc_ex_balance(tack_ctx *ctx, const tack_balance *balance) {
@@ -831,7 +836,12 @@ static int svc_ex_balance(tack_ctx *ctx, const tack_balance *balance) {
 }
 
 static int svc_ex_position(tack_ctx *ctx, const tack_position *position) {
-  return ex_event(ctx, "ex_position", position, TACK_RT_EV_POSITION);
+  int rc = ex_gate(ctx, "ex_position");
+  if (rc != 0)
+    return rc;
+  if (!position)
+    return TACK_EINVAL;
+  return tack_runtime_ex_position(ctx->rt, ctx, position);
 }
 
 static int svc_ex_done(tack_ctx *ctx, uint64_t req, int status, const char *detail) {

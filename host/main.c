@@ -20,6 +20,7 @@ static const tack_command commands[] = {
     {"filter", "apply a candle filter to a CSV of bars", tack_cmd_filter},
     {"bars", "build bars from trades, or resample bars, to a timeframe", tack_cmd_bars},
     {"data", "import, list and export candles in the store", tack_cmd_data},
+    {"train", "train an ML scorer on candles from the store", tack_cmd_train},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -7,14 +7,22 @@
  * the next loop iteration through one zero-delay timer, so that a plugin is
  * never re-entered from a service it called, nor destroyed under its own
  * stack. The bar path (ex_bar or ex_trade -> resamplers or bar builder ->
- * delivery queue -> filters -> strategy) runs straight through within the
- * exchange's call, with preallocated buffers (the delivery queue grows only
- * for a burst, such as the fillers of a long gap).
+ * delivery queue -> per leaf: filters -> strategy or scorer -> the
+ * composition) runs straight through within the exchange's call, with
+ * preallocated buffers (the delivery queue grows only for a burst, such as
+ * the fillers of a long gap).
+ *
+ * A symbol runs one composed strategy (compose.h): its leaves are plugin
+ * strategies and scorers, each with its own instances and a filter chain
+ * per timeframe it takes; the symbol makes one series of bars per distinct
+ * timeframe of its leaves. What the leaves say goes into the tree, which is
+ * evaluated after each bar; the symbol's signal is the root's.
  */
 #include "runtime.h"
 
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +32,7 @@
 #include "cli.h"
 #include "instance.h"
 #include "log.h"
+#include "ml_features.h"
 
 /* Bars one filter may produce from one input (Renko bricks of a big move). */
 #define RT_FILTER_CAP 64
@@ -51,17 +60,40 @@ typedef struct rt_exchange {
   uint64_t unrouted; /* bars and trades for symbols nobody subscribed */
 } rt_exchange;
 
-/* One timeframe a symbol's strategy consumes, with its own filter chain. */
+/* One leaf of a symbol's composition: a plugin strategy or a scorer, with
+ * a filter chain of its own for each timeframe it takes. */
+typedef struct rt_leaf {
+  rt_symbol *sym;
+  size_t node;   /* in sym->tree */
+  tack_ctx *ctx; /* the strategy or scorer instance */
+  int scorer;
+  uint32_t tfs[TACK_MAX_TIMEFRAMES]; /* ascending */
+  size_t n_tfs;
+  size_t n_filters;        /* per chain */
+  tack_ctx **filters;      /* chain k (of tfs[k]) at k * n_filters */
+  tack_bar *buf;           /* n_filters * RT_FILTER_CAP filter outputs (one bar at a time) */
+  tack_features *features; /* a scorer's */
+  double *vector;
+  int last_error; /* the code of its previous failure: repeats are logged at debug */
+} rt_leaf;
+
+/* A leaf's chain that takes a series' bars. */
+typedef struct rt_consumer {
+  rt_leaf *leaf;
+  size_t chain;
+} rt_consumer;
+
+/* One timeframe of a symbol: the bars of it, made from the source. */
 typedef struct rt_series {
   rt_symbol *sym;
-  uint32_t tf;        /* seconds */
-  tack_ctx **filters; /* sym->n_filters of them */
-  tack_bar *buf;      /* n_filters * RT_FILTER_CAP filter outputs */
+  uint32_t tf; /* seconds */
   /* Makes this timeframe from the source bars; NULL when it is the source
    * timeframe itself, whose closed bars pass through. */
   tack_bar_resampler *rs;
   int has_last;
   tack_time last_ts; /* pass-through: the last closed bar queued */
+  rt_consumer *consumers;
+  size_t n_consumers;
 } rt_series;
 
 /* A closed bar waiting to be delivered. */
@@ -73,12 +105,16 @@ typedef struct rt_pending {
 struct rt_symbol {
   tack_runtime *rt;
   char *symbol;
+  char *name;    /* the root entry's instance name, "strategies.combo@BTC-USD", for messages */
   char *tf_file; /* where the strategy's timeframes are set, may be NULL */
   int tf_line;
   rt_exchange *ex;
-  tack_ctx *strategy;
-  size_t n_filters;                      /* per series */
-  rt_series series[TACK_MAX_TIMEFRAMES]; /* ascending: series[0] drives */
+  tack_compose *tree;
+  const tack_cfg_strategy *root_cfg; /* NULL for a pipeline built by hand */
+  rt_leaf *leaves;
+  size_t n_leaves;
+  rt_leaf *root_leaf; /* the leaf that is the root, or NULL for a composed root */
+  rt_series series[TACK_MAX_SYMBOL_TIMEFRAMES]; /* ascending */
   size_t n_series;
   uint32_t gap_policy;
   int source;                /* SRC_* */
@@ -94,6 +130,11 @@ struct rt_symbol {
   rt_pending *queue;
   size_t n_queue, cap_queue;
   int input_dropped; /* the current input was late or a duplicate somewhere */
+  /* The position the exchange last reported (ex_position), and whether
+   * the strategies were told the position before the first bar. */
+  int has_position;
+  tack_position position;
+  int handed_over;
   uint64_t bars;
   uint64_t trades;
   uint64_t signals;
@@ -328,56 +369,89 @@ static void on_trade_dropped(void *data, const tack_trade *trade, int reason);
 static void on_resampled(void *data, const tack_bar *bar);
 static void on_bar_dropped(void *data, const tack_bar *in, int reason);
 
+static void leaf_clear(rt_leaf *l) {
+  for (size_t i = 0; l->filters && i < l->n_tfs * l->n_filters; i++)
+    if (l->filters[i])
+      tack_instance_free(l->filters[i]);
+  tack_free(NULL, l->filters);
+  if (l->ctx)
+    tack_instance_free(l->ctx);
+  tack_features_free(l->features);
+  tack_free(NULL, l->vector);
+  tack_free(NULL, l->buf);
+}
+
 static void symbol_free(rt_symbol *s) {
   if (!s)
     return;
   for (size_t k = 0; k < s->n_series; k++) {
-    rt_series *se = &s->series[k];
-    for (size_t i = 0; se->filters && i < s->n_filters; i++)
-      if (se->filters[i])
-        tack_instance_free(se->filters[i]);
-    tack_free(NULL, se->filters);
-    tack_free(NULL, se->buf);
-    tack_bar_resampler_free(se->rs);
+    tack_free(NULL, s->series[k].consumers);
+    tack_bar_resampler_free(s->series[k].rs);
   }
-  if (s->strategy)
-    tack_instance_free(s->strategy);
+  for (size_t i = 0; s->leaves && i < s->n_leaves; i++)
+    leaf_clear(&s->leaves[i]);
+  tack_free(NULL, s->leaves);
+  tack_compose_free(s->tree);
   tack_bar_builder_free(s->builder);
   tack_free(NULL, s->queue);
   tack_free(NULL, s->tf_file);
+  tack_free(NULL, s->name);
   tack_free(NULL, s->symbol);
   tack_free(NULL, s);
 }
 
-/* Take the instances of spec into s, each chain with its timeframe, in
- * ascending order of timeframe. From here on s owns them. */
-static int adopt_instances(rt_symbol *s, const tack_runtime_symbol_spec *spec) {
+/* A symbol with room for n_leaves leaves, or NULL. */
+static rt_symbol *symbol_new(tack_runtime *rt, const char *name, size_t n_leaves,
+                             const char *tf_file, int tf_line) {
+  rt_symbol *s = tack_calloc(NULL, 1, sizeof *s);
+  if (!s)
+    return NULL;
+  s->rt = rt;
+  s->tf_line = tf_line;
+  s->symbol = tack_strdup(NULL, name);
+  s->leaves = tack_calloc(NULL, n_leaves ? n_leaves : 1, sizeof *s->leaves);
+  s->n_leaves = n_leaves;
+  if (tf_file)
+    s->tf_file = tack_strdup(NULL, tf_file);
+  if (!s->symbol || !s->leaves || (tf_file && !s->tf_file)) {
+    s->n_leaves = 0;
+    symbol_free(s);
+    return NULL;
+  }
+  for (size_t i = 0; i < n_leaves; i++)
+    s->leaves[i].sym = s;
+  return s;
+}
+
+/* Take the strategy and filters of spec into leaf 0 of s, the chains in
+ * ascending order of timeframe. From here on s owns them, whatever fails. */
+static int adopt_spec(rt_symbol *s, const tack_runtime_symbol_spec *spec) {
   size_t order[TACK_MAX_TIMEFRAMES];
+  rt_leaf *l = &s->leaves[0];
   int rc = 0;
-  s->strategy = spec->strategy;
-  s->n_filters = spec->n_filters;
-  s->n_series = spec->n_timeframes;
-  for (size_t k = 0; k < s->n_series; k++) {
+  l->ctx = spec->strategy;
+  l->n_filters = spec->n_filters;
+  l->n_tfs = spec->n_timeframes;
+  for (size_t k = 0; k < l->n_tfs; k++) {
     size_t j = k;
     for (; j > 0 && spec->timeframes[order[j - 1]] > spec->timeframes[k]; j--)
       order[j] = order[j - 1];
     order[j] = k;
   }
-  for (size_t k = 0; k < s->n_series; k++) {
-    rt_series *se = &s->series[k];
-    const size_t from = order[k] * spec->n_filters;
-    se->sym = s;
-    se->tf = spec->timeframes[order[k]];
-    se->filters = tack_calloc(NULL, s->n_filters ? s->n_filters : 1, sizeof *se->filters);
-    for (size_t f = 0; f < s->n_filters; f++) {
-      tack_ctx *ctx = spec->filters ? spec->filters[from + f] : NULL;
-      if (se->filters)
-        se->filters[f] = ctx;
+  l->filters = tack_calloc(NULL, l->n_tfs * l->n_filters + 1, sizeof *l->filters);
+  for (size_t k = 0; k < l->n_tfs; k++) {
+    l->tfs[k] = spec->timeframes[order[k]];
+    for (size_t f = 0; f < l->n_filters; f++) {
+      tack_ctx *ctx = spec->filters ? spec->filters[order[k] * l->n_filters + f] : NULL;
+      if (l->filters)
+        l->filters[k * l->n_filters + f] = ctx;
       else if (ctx)
         tack_instance_free(ctx);
     }
-    if (!se->filters)
-      rc = TACK_ENOMEM;
+  }
+  if (!l->filters) {
+    l->n_filters = 0;
+    rc = TACK_ENOMEM;
   }
   return rc;
 }
@@ -390,24 +464,65 @@ static void free_spec_instances(const tack_runtime_symbol_spec *spec) {
       tack_instance_free(spec->filters[i]);
 }
 
-/* Distinct timeframes, each a whole multiple of the smallest (s->series is
- * ascending). */
-static int check_series(const rt_symbol *s, const tack_runtime_symbol_spec *spec, tack_diag *d) {
+/* Each leaf's timeframes distinct, and each a whole multiple of the
+ * symbol's smallest; the symbol's series are the union of them. */
+static int plan_series(rt_symbol *s, const char *tf_file, int tf_line, tack_diag *d) {
   char a[16], b[16];
+  uint32_t min = UINT32_MAX;
+  for (size_t i = 0; i < s->n_leaves; i++)
+    for (size_t k = 0; k < s->leaves[i].n_tfs; k++)
+      min = s->leaves[i].tfs[k] < min ? s->leaves[i].tfs[k] : min;
+  for (size_t i = 0; i < s->n_leaves; i++) {
+    const rt_leaf *l = &s->leaves[i];
+    for (size_t k = 0; k < l->n_tfs; k++) {
+      uint32_t tf = l->tfs[k];
+      if (tf == 0 || (k > 0 && tf == l->tfs[k - 1])) {
+        tack_diag_add(d, tf_file, tf_line, NULL,
+                      "%s: the strategy's timeframes must be distinct and more than 0 seconds",
+                      s->symbol);
+        return TACK_EINVAL;
+      }
+      if (tf % min != 0) {
+        tack_diag_add(d, tf_file, tf_line, NULL,
+                      "%s: timeframe %s is not a whole multiple of %s, the smallest one", s->symbol,
+                      tf_text(tf, a, sizeof a), tf_text(min, b, sizeof b));
+        return TACK_EINVAL;
+      }
+      size_t j = 0;
+      while (j < s->n_series && s->series[j].tf < tf)
+        j++;
+      if (j < s->n_series && s->series[j].tf == tf)
+        continue;
+      if (s->n_series == TACK_MAX_SYMBOL_TIMEFRAMES) {
+        tack_diag_add(d, tf_file, tf_line, NULL, "%s: more than %d distinct timeframes", s->symbol,
+                      TACK_MAX_SYMBOL_TIMEFRAMES);
+        return TACK_EINVAL;
+      }
+      memmove(&s->series[j + 1], &s->series[j], (s->n_series - j) * sizeof s->series[0]);
+      memset(&s->series[j], 0, sizeof s->series[j]);
+      s->series[j].sym = s;
+      s->series[j].tf = tf;
+      s->n_series++;
+    }
+  }
+  return 0;
+}
+
+/* Every series' consumers: the chains of the leaves that take its
+ * timeframe, in leaf order. */
+static int plan_consumers(rt_symbol *s) {
   for (size_t k = 0; k < s->n_series; k++) {
-    uint32_t tf = s->series[k].tf;
-    if (tf == 0 || (k > 0 && tf == s->series[k - 1].tf)) {
-      tack_diag_add(d, spec->tf_file, spec->tf_line, NULL,
-                    "%s: the strategy's timeframes must be distinct and more than 0 seconds",
-                    s->symbol);
-      return TACK_EINVAL;
-    }
-    if (tf % s->series[0].tf != 0) {
-      tack_diag_add(d, spec->tf_file, spec->tf_line, NULL,
-                    "%s: timeframe %s is not a whole multiple of %s, the smallest one", s->symbol,
-                    tf_text(tf, a, sizeof a), tf_text(s->series[0].tf, b, sizeof b));
-      return TACK_EINVAL;
-    }
+    rt_series *se = &s->series[k];
+    se->consumers = tack_calloc(NULL, s->n_leaves, sizeof *se->consumers);
+    if (!se->consumers)
+      return TACK_ENOMEM;
+    for (size_t i = 0; i < s->n_leaves; i++)
+      for (size_t c = 0; c < s->leaves[i].n_tfs; c++)
+        if (s->leaves[i].tfs[c] == se->tf) {
+          se->consumers[se->n_consumers].leaf = &s->leaves[i];
+          se->consumers[se->n_consumers].chain = c;
+          se->n_consumers++;
+        }
   }
   return 0;
 }
@@ -444,38 +559,23 @@ static int plan_source(rt_symbol *s, const rt_exchange *ex, uint32_t gap_policy)
   return 0;
 }
 
-int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *spec, tack_diag *d) {
-  int rc = 0;
-  rt_exchange *ex = spec->exchange ? find_exchange(rt, spec->exchange) : NULL;
-  rt_symbol *s = NULL;
-  const char *name = spec->symbol ? spec->symbol : "";
+/* Where a symbol is configured, and how its bars are made. */
+typedef struct symbol_place {
+  const char *file;
+  int line;
+  const char *tf_file;
+  int tf_line;
+  uint32_t gap_policy;
+} symbol_place;
 
-  if (!spec->timeframes || spec->n_timeframes == 0 || spec->n_timeframes > TACK_MAX_TIMEFRAMES) {
-    free_spec_instances(spec);
-    tack_diag_add(d, spec->tf_file, spec->tf_line, NULL, "%s: a strategy takes 1 to %d timeframes",
-                  name, TACK_MAX_TIMEFRAMES);
-    return TACK_EINVAL;
-  }
-  s = tack_calloc(NULL, 1, sizeof *s);
-  if (!s) {
-    free_spec_instances(spec);
-    tack_diag_add(d, spec->file, spec->line, NULL, "%s: out of memory", name);
-    return TACK_ENOMEM;
-  }
-  s->rt = rt;
-  rc = adopt_instances(s, spec); /* s owns them now, whatever happens next */
-  s->ex = ex;
-  s->symbol = tack_strdup(NULL, name);
-  s->tf_line = spec->tf_line;
-  if (spec->tf_file)
-    s->tf_file = tack_strdup(NULL, spec->tf_file);
-  if (rc != 0 || !s->symbol || (spec->tf_file && !s->tf_file)) {
-    tack_diag_add(d, spec->file, spec->line, NULL, "%s: out of memory", name);
-    rc = TACK_ENOMEM;
-    goto fail;
-  }
+/* The checks and plans every symbol goes through, then it joins the
+ * runtime. s holds its leaves and tree; on failure it is freed with them. */
+static int finish_symbol(tack_runtime *rt, rt_symbol *s, rt_exchange *ex, const symbol_place *at,
+                         tack_diag *d) {
+  const char *name = s->symbol;
+  int rc;
   if (!*name || strlen(name) >= TACK_SYMBOL_MAX) {
-    tack_diag_add(d, spec->file, spec->line, NULL, "symbol '%s' must be 1 to %d characters", name,
+    tack_diag_add(d, at->file, at->line, NULL, "symbol '%s' must be 1 to %d characters", name,
                   TACK_SYMBOL_MAX - 1);
     rc = TACK_EINVAL;
     goto fail;
@@ -484,29 +584,30 @@ int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *sp
     rc = TACK_ESTATE;
     goto fail;
   }
-  if (!ex || !s->strategy || tack_instance_desc(s->strategy)->kind != TACK_KIND_STRATEGY) {
-    tack_diag_add(d, spec->file, spec->line, NULL,
-                  "%s: needs an exchange added to the runtime and a strategy instance", name);
-    rc = TACK_EINVAL;
-    goto fail;
-  }
-  for (size_t k = 0; k < s->n_series; k++) {
-    for (size_t i = 0; i < s->n_filters; i++) {
-      tack_ctx *f = s->series[k].filters[i];
-      if (!f || tack_instance_desc(f)->kind != TACK_KIND_FILTER) {
-        tack_diag_add(d, spec->file, spec->line, NULL, "%s: filter %zu is not a filter instance",
-                      name, i + 1);
+  for (size_t i = 0; i < s->n_leaves; i++) {
+    const rt_leaf *l = &s->leaves[i];
+    uint32_t want = l->scorer ? TACK_KIND_SCORER : TACK_KIND_STRATEGY;
+    if (!ex || !l->ctx || tack_instance_desc(l->ctx)->kind != want) {
+      tack_diag_add(d, at->file, at->line, NULL,
+                    "%s: needs an exchange added to the runtime and a strategy instance", name);
+      rc = TACK_EINVAL;
+      goto fail;
+    }
+    for (size_t f = 0; f < l->n_tfs * l->n_filters; f++) {
+      if (!l->filters[f] || tack_instance_desc(l->filters[f])->kind != TACK_KIND_FILTER) {
+        tack_diag_add(d, at->file, at->line, NULL, "%s: filter %zu is not a filter instance", name,
+                      f % l->n_filters + 1);
         rc = TACK_EINVAL;
         goto fail;
       }
     }
   }
-  rc = check_series(s, spec, d);
+  rc = plan_series(s, at->tf_file, at->tf_line, d);
   if (rc != 0)
     goto fail;
   for (size_t i = 0; i < ex->n_syms; i++) {
     if (strcmp(ex->syms[i]->symbol, name) == 0) {
-      tack_diag_add(d, spec->file, spec->line, NULL, "%s appears twice on %s", name,
+      tack_diag_add(d, at->file, at->line, NULL, "%s appears twice on %s", name,
                     tack_instance_name(ex->ctx));
       rc = TACK_EEXIST;
       goto fail;
@@ -515,7 +616,7 @@ int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *sp
   if (!best_native(ex, s->series[0].tf) && !(ex->caps.flags & TACK_CAP_TRADES)) {
     char have[160], need[160];
     list_timeframes(ex, have, sizeof have);
-    tack_diag_add(d, spec->tf_file, spec->tf_line, NULL,
+    tack_diag_add(d, at->tf_file, at->tf_line, NULL,
                   "%s: the strategy needs %s bars, but %s (plugin %s) streams %s bars and no "
                   "trades to build them from; give the strategy timeframes that are multiples "
                   "of one the exchange streams",
@@ -524,10 +625,12 @@ int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *sp
     rc = TACK_ENOTSUP;
     goto fail;
   }
-  rc = plan_source(s, ex, spec->gap_policy);
-  for (size_t k = 0; rc == 0 && k < s->n_series && s->n_filters; k++) {
-    s->series[k].buf = tack_calloc(NULL, s->n_filters * RT_FILTER_CAP, sizeof *s->series[k].buf);
-    if (!s->series[k].buf)
+  rc = plan_source(s, ex, at->gap_policy);
+  if (rc == 0)
+    rc = plan_consumers(s);
+  for (size_t i = 0; rc == 0 && i < s->n_leaves; i++) {
+    rt_leaf *l = &s->leaves[i];
+    if (l->n_filters && !(l->buf = tack_calloc(NULL, l->n_filters * RT_FILTER_CAP, sizeof *l->buf)))
       rc = TACK_ENOMEM;
   }
   if (rc == 0) {
@@ -538,7 +641,7 @@ int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *sp
       rc = TACK_ENOMEM;
   }
   if (rc != 0) {
-    tack_diag_add(d, spec->file, spec->line, NULL, "%s: cannot make its bars: %s (%s)", name,
+    tack_diag_add(d, at->file, at->line, NULL, "%s: cannot make its bars: %s (%s)", name,
                   tack_strerror(rc), tack_err_name(rc));
     goto fail;
   }
@@ -549,14 +652,17 @@ int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *sp
   if (mine)
     ex->syms = mine;
   if (!mine) {
-    tack_diag_add(d, spec->file, spec->line, NULL, "%s: out of memory", name);
+    tack_diag_add(d, at->file, at->line, NULL, "%s: out of memory", name);
     rc = TACK_ENOMEM;
     goto fail;
   }
-  tack_instance_set_route(s->strategy, s);
-  for (size_t k = 0; k < s->n_series; k++)
-    for (size_t i = 0; i < s->n_filters; i++)
-      tack_instance_set_route(s->series[k].filters[i], s);
+  s->ex = ex;
+  for (size_t i = 0; i < s->n_leaves; i++) {
+    rt_leaf *l = &s->leaves[i];
+    tack_instance_set_route(l->ctx, l);
+    for (size_t f = 0; f < l->n_tfs * l->n_filters; f++)
+      tack_instance_set_route(l->filters[f], l);
+  }
   rt->sym[rt->n_sym++] = s;
   ex->syms[ex->n_syms++] = s;
   return 0;
@@ -564,6 +670,41 @@ int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *sp
 fail:
   symbol_free(s);
   return rc;
+}
+
+int tack_runtime_add_symbol(tack_runtime *rt, const tack_runtime_symbol_spec *spec, tack_diag *d) {
+  int rc = 0;
+  rt_exchange *ex = spec->exchange ? find_exchange(rt, spec->exchange) : NULL;
+  rt_symbol *s = NULL;
+  const char *name = spec->symbol ? spec->symbol : "";
+  symbol_place at = {spec->file, spec->line, spec->tf_file, spec->tf_line, spec->gap_policy};
+
+  if (!spec->timeframes || spec->n_timeframes == 0 || spec->n_timeframes > TACK_MAX_TIMEFRAMES) {
+    free_spec_instances(spec);
+    tack_diag_add(d, spec->tf_file, spec->tf_line, NULL, "%s: a strategy takes 1 to %d timeframes",
+                  name, TACK_MAX_TIMEFRAMES);
+    return TACK_EINVAL;
+  }
+  s = symbol_new(rt, name, 1, spec->tf_file, spec->tf_line);
+  if (!s) {
+    free_spec_instances(spec);
+    tack_diag_add(d, spec->file, spec->line, NULL, "%s: out of memory", name);
+    return TACK_ENOMEM;
+  }
+  rc = adopt_spec(s, spec); /* s owns them now, whatever happens next */
+  if (rc == 0 && spec->strategy) {
+    s->name = tack_strdup(NULL, tack_instance_name(spec->strategy));
+    rc = s->name ? tack_compose_new_leaf(tack_instance_config(spec->strategy)->name,
+                                         TACK_STRATEGY_PLUGIN, name, &s->tree)
+                 : TACK_ENOMEM;
+  }
+  if (rc != 0) {
+    tack_diag_add(d, spec->file, spec->line, NULL, "%s: out of memory", name);
+    symbol_free(s);
+    return rc;
+  }
+  s->root_leaf = &s->leaves[0];
+  return finish_symbol(rt, s, ex, &at, d);
 }
 
 /* The exchange made from config instance ci, or NULL. */
@@ -607,14 +748,71 @@ static int make_instance(tack_runtime *rt, const tack_cfg_instance *ci, const ch
   return rc;
 }
 
-/* The exchange, strategy and filters of one enabled symbol: one filter
- * chain per timeframe of the strategy. */
+/* The feature builder of a scorer leaf, from its entry's spec, with the
+ * indicators of the plugin registry (the loader `tack run` scanned). */
+static int make_features(rt_leaf *l, const tack_cfg_strategy *st, tack_diag *d) {
+  const tack_loader *ld = tack_instance_registry();
+  char where[512];
+  snprintf(
+      where, sizeof where, "%s:%d: strategies.%s.features", st->inst.file ? st->inst.file : "?",
+      st->features_setting ? (int)config_setting_source_line(st->features_setting) : st->inst.line,
+      st->inst.name);
+  if (!ld || !st->features) {
+    tack_diag_add(d, st->inst.file, st->inst.line, NULL,
+                  "strategies.%s: no plugins are registered to compute its features from",
+                  st->inst.name);
+    return TACK_ECONFIG;
+  }
+  int rc =
+      tack_features_new(st->features, st->timeframes, st->n_timeframes, ld, where, d, &l->features);
+  if (rc != 0)
+    return rc;
+  l->vector = tack_calloc(NULL, tack_features_count(l->features) + 1, sizeof *l->vector);
+  return l->vector ? 0 : TACK_ENOMEM;
+}
+
+/* Leaf l of a symbol's composition: the entry's strategy or scorer
+ * instance, named after the symbol, and its filters, one chain per
+ * timeframe. A lone leaf keeps the names pipelines always had
+ * ("filters.ha@BTC-USD", "filters.ha@BTC-USD/4h"); in a composition each
+ * leaf's filters are its own, so the leaf is named too
+ * ("filters.ha@BTC-USD/trend", "filters.ha@BTC-USD/trend/4h"). */
+static int make_leaf(tack_runtime *rt, rt_leaf *l, const tack_cfg_strategy *st,
+                     const tack_cfg_symbol *cs, int alone, failed_set *fs, tack_diag *d) {
+  int rc = make_instance(rt, &st->inst, cs->symbol, fs, d, &l->ctx);
+  l->scorer = st->type == TACK_STRATEGY_SCORER;
+  l->n_tfs = st->n_timeframes;
+  memcpy(l->tfs, st->timeframes, st->n_timeframes * sizeof *st->timeframes);
+  l->filters = tack_calloc(NULL, st->n_timeframes * st->n_filters + 1, sizeof *l->filters);
+  if (!l->filters)
+    return TACK_ENOMEM;
+  l->n_filters = st->n_filters;
+  for (size_t k = 0; k < st->n_timeframes; k++) {
+    char scope[TACK_SYMBOL_MAX + 96], tf[16];
+    int n = snprintf(scope, sizeof scope, "%s", cs->symbol);
+    if (!alone)
+      n += snprintf(scope + n, sizeof scope - (size_t)n, "/%s", st->inst.name);
+    if (st->n_timeframes > 1)
+      snprintf(scope + n, sizeof scope - (size_t)n, "/%s",
+               tf_text(st->timeframes[k], tf, sizeof tf));
+    for (size_t f = 0; f < st->n_filters; f++) {
+      int frc = make_instance(rt, st->filters[f], scope, fs, d, &l->filters[k * st->n_filters + f]);
+      if (frc != 0)
+        return rc ? rc : frc;
+    }
+  }
+  if (rc == 0 && l->scorer)
+    rc = make_features(l, st, d);
+  return rc;
+}
+
+/* The exchange, and every leaf of the symbol's composition with its
+ * filters. Every instance is tried, so that one run reports every
+ * problem. */
 static int build_symbol(tack_runtime *rt, const tack_cfg_symbol *cs, failed_set *fs, tack_diag *d) {
-  const tack_cfg_strategy *st = cs->strategy;
-  const size_t n_inst = st->n_timeframes * st->n_filters;
-  tack_ctx *strategy = NULL;
-  tack_ctx **filters = NULL;
-  size_t made = 0;
+  const tack_cfg_strategy *root = cs->strategy;
+  tack_compose *tree = NULL;
+  rt_symbol *s = NULL;
   int rc = 0;
 
   rt_exchange *ex = exchange_for(rt, cs->exchange);
@@ -633,48 +831,51 @@ static int build_symbol(tack_runtime *rt, const tack_cfg_symbol *cs, failed_set 
     ex = exchange_for(rt, cs->exchange);
   }
 
-  filters = tack_calloc(NULL, n_inst ? n_inst : 1, sizeof *filters);
-  if (!filters) {
+  if (tack_compose_new(root, cs->symbol, &tree) != 0) {
     tack_diag_add(d, cs->file, cs->line, NULL, "%s: out of memory", cs->symbol);
-    rc = TACK_ENOMEM;
-    goto fail;
+    return TACK_ENOMEM;
   }
-  /* Every instance is tried, so that one run reports every problem. A
-   * strategy of several timeframes has a chain per timeframe, named after
-   * it ("filters.ha@BTC-USD/4h"), each with its own state and storage. */
-  int src = make_instance(rt, &st->inst, cs->symbol, fs, d, &strategy);
-  for (size_t k = 0; k < st->n_timeframes && made == k * st->n_filters; k++) {
-    char scope[TACK_SYMBOL_MAX + 24], tf[16];
-    snprintf(scope, sizeof scope, "%s/%s", cs->symbol, tf_text(st->timeframes[k], tf, sizeof tf));
-    for (size_t f = 0; f < st->n_filters; f++) {
-      int frc = make_instance(rt, st->filters[f], st->n_timeframes > 1 ? scope : cs->symbol, fs, d,
-                              &filters[made]);
-      if (frc != 0) {
-        src = src ? src : frc;
-        break;
-      }
-      made++;
-    }
+  size_t n_leaves = 0;
+  for (size_t i = 0; i < tack_compose_node_count(tree); i++)
+    n_leaves += tack_config_children(tack_compose_node_config(tree, i)) == 0;
+  int leaf_root = tack_config_children(root) == 0;
+  s = symbol_new(rt, cs->symbol, n_leaves, leaf_root ? root->tf_file : root->inst.file,
+                 leaf_root ? root->tf_line : root->inst.line);
+  if (!s) {
+    tack_compose_free(tree);
+    tack_diag_add(d, cs->file, cs->line, NULL, "%s: out of memory", cs->symbol);
+    return TACK_ENOMEM;
   }
-  rc = rc ? rc : src;
+  s->tree = tree;
+  s->root_cfg = root;
+  size_t len = strlen(root->inst.name) + strlen(cs->symbol) + 16;
+  s->name = tack_alloc(NULL, len);
+  if (!s->name) {
+    symbol_free(s);
+    tack_diag_add(d, cs->file, cs->line, NULL, "%s: out of memory", cs->symbol);
+    return TACK_ENOMEM;
+  }
+  snprintf(s->name, len, "strategies.%s@%s", root->inst.name, cs->symbol);
+  for (size_t i = 0, leaf = 0; i < tack_compose_node_count(tree); i++) {
+    const tack_cfg_strategy *st = tack_compose_node_config(tree, i);
+    if (tack_config_children(st) != 0)
+      continue;
+    rt_leaf *l = &s->leaves[leaf++];
+    l->node = i;
+    int lrc = make_leaf(rt, l, st, cs, leaf_root, fs, d);
+    rc = rc ? rc : lrc;
+  }
+  if (leaf_root)
+    s->root_leaf = &s->leaves[0];
   if (rc != 0 || !ex) {
-    rc = rc ? rc : TACK_ECONFIG;
-    goto fail;
+    symbol_free(s);
+    return rc ? rc : TACK_ECONFIG;
   }
-  tack_runtime_symbol_spec spec = {cs->symbol, ex->ctx,       st->timeframes, st->n_timeframes,
-                                   filters,    st->n_filters, strategy,       st->gap_policy,
-                                   cs->file,   cs->line,      st->tf_file,    st->tf_line};
-  rc = tack_runtime_add_symbol(rt, &spec, d); /* owns the instances now */
-  tack_free(NULL, filters);
-  return rc;
-
-fail:
-  if (strategy)
-    tack_instance_free(strategy);
-  for (size_t f = 0; f < made; f++)
-    tack_instance_free(filters[f]);
-  tack_free(NULL, filters);
-  return rc;
+  /* The leaves of one composition agree on gap (config.c checks it): the
+   * series are shared. */
+  const tack_cfg_strategy *first = tack_compose_node_config(tree, s->leaves[0].node);
+  symbol_place at = {cs->file, cs->line, s->tf_file, s->tf_line, first->gap_policy};
+  return finish_symbol(rt, s, ex, &at, d);
 }
 
 int tack_runtime_build(tack_runtime *rt, const tack_config *cfg, tack_diag *d) {
@@ -702,16 +903,8 @@ int tack_runtime_build(tack_runtime *rt, const tack_config *cfg, tack_diag *d) {
 /* The pipeline                                                              */
 /* ------------------------------------------------------------------------ */
 
-static void record_signal(tack_runtime *rt, rt_symbol *s, tack_signal *sig, tack_time ts,
-                          const char *from) {
-  if (tack_signal_normalize(sig) != 0) {
-    s->errors++;
-    tack_log(TACK_LOG_ERROR, from, "%s: signal refused: strength %g, confidence %g must be finite",
-             s->symbol, sig->strength, sig->confidence);
-    return;
-  }
-  if (sig->ts == 0)
-    sig->ts = ts ? ts : tack_runtime_now(rt);
+/* The symbol's signal: the root's new opinion. */
+static void record_signal(rt_symbol *s, const tack_signal *sig) {
   s->last = *sig;
   s->has_signal = 1;
   s->signals++;
@@ -719,47 +912,220 @@ static void record_signal(tack_runtime *rt, rt_symbol *s, tack_signal *sig, tack
            sig->confidence, sig->reason[0] ? " " : "", sig->reason);
 }
 
-static void to_strategy(tack_runtime *rt, rt_symbol *s, const tack_bar *bar) {
-  tack_signal sig;
-  memset(&sig, 0, sizeof sig);
-  int rc = tack_instance_strategy_on_bar(s->strategy, bar, &sig);
-  if (rc == 1) {
-    record_signal(rt, s, &sig, bar->ts, tack_instance_name(s->strategy));
-  } else if (rc != 0) {
+/* A leaf spoke: check and stamp its signal and hand it to the tree. A
+ * leaf that is the root is the symbol's signal itself, each time it
+ * speaks; a composed root is evaluated when its bars close. */
+static void leaf_spoke(tack_runtime *rt, rt_leaf *l, tack_signal *sig, tack_time ts) {
+  rt_symbol *s = l->sym;
+  if (tack_signal_normalize(sig) != 0) {
     s->errors++;
-    tack_log(TACK_LOG_ERROR, tack_instance_name(s->strategy), "%s: on_bar failed: %s (%s)",
-             s->symbol, tack_strerror(rc), tack_err_name(rc));
-  }
-}
-
-/* Filters run in order; a filter may turn one bar into several, each of
- * which goes through the rest of the chain. Stage k writes only its own
- * slice of the series' buffer, so deeper stages never overwrite what it
- * iterates. */
-static void feed(tack_runtime *rt, rt_series *se, size_t stage, const tack_bar *bar) {
-  rt_symbol *s = se->sym;
-  if (stage == s->n_filters) {
-    to_strategy(rt, s, bar);
+    tack_log(TACK_LOG_ERROR, tack_instance_name(l->ctx),
+             "%s: signal refused: strength %g, confidence %g must be finite", s->symbol,
+             sig->strength, sig->confidence);
     return;
   }
-  tack_bar *out = se->buf + stage * RT_FILTER_CAP;
+  if (sig->ts == 0)
+    sig->ts = ts ? ts : tack_runtime_now(rt);
+  tack_compose_leaf_signal(s->tree, l->node, sig);
+  if (l == s->root_leaf)
+    record_signal(s, sig);
+}
+
+/* A leaf's call failed: counted, and logged as an error unless it is the
+ * same failure as its previous one (a scorer without a model fails on
+ * every bar; one line says so, the rest go to the debug level). */
+static void leaf_failed(rt_leaf *l, const char *call, int rc) {
+  l->sym->errors++;
+  tack_log(rc == l->last_error ? TACK_LOG_DEBUG : TACK_LOG_ERROR, tack_instance_name(l->ctx),
+           "%s: %s failed: %s (%s)", l->sym->symbol, call, tack_strerror(rc), tack_err_name(rc));
+  l->last_error = rc;
+}
+
+/* The scorer's score() on the leaf's feature vector. */
+static int score_leaf(rt_leaf *l, tack_signal *sig) {
+  if (!tack_instance_started(l->ctx))
+    return TACK_ESTATE;
+  const tack_scorer_vtable *vt = tack_instance_desc(l->ctx)->vtable;
+  return vt->score(tack_instance_self(l->ctx), l->vector, tack_features_count(l->features), sig);
+}
+
+static void to_leaf(tack_runtime *rt, rt_leaf *l, const tack_bar *bar) {
+  tack_signal sig;
+  /* What a plugin may leave unset: no time (the bar's is used) and no
+   * reason. Not a memset: this runs for every leaf on every bar. */
+  sig.ts = 0;
+  sig.strength = 0;
+  sig.confidence = 0;
+  sig.reason[0] = '\0';
+  if (!l->scorer) {
+    int rc = tack_instance_strategy_on_bar(l->ctx, bar, &sig);
+    if (rc == 1)
+      leaf_spoke(rt, l, &sig, bar->ts);
+    else if (rc != 0)
+      leaf_failed(l, "on_bar", rc);
+    return;
+  }
+  int rc = tack_features_update(l->features, bar, l->vector);
+  if (rc < 0) {
+    /* An indicator refused the bar: its series may be out of step with
+     * the others now, so the features start over. */
+    if (rc != TACK_EINVAL)
+      tack_features_reset(l->features);
+    leaf_failed(l, "features", rc);
+    return;
+  }
+  if (rc == 0)
+    return;
+  rc = score_leaf(l, &sig);
+  if (rc == 0)
+    leaf_spoke(rt, l, &sig, bar->ts);
+  else
+    leaf_failed(l, "score", rc);
+}
+
+/* A leaf's filters run in order; a filter may turn one bar into several,
+ * each of which goes through the rest of the chain. Stage k writes only
+ * its own slice of the leaf's buffer, so deeper stages never overwrite
+ * what it iterates. */
+static void feed(tack_runtime *rt, rt_leaf *l, size_t chain, size_t stage, const tack_bar *bar) {
+  if (stage == l->n_filters) {
+    to_leaf(rt, l, bar);
+    return;
+  }
+  tack_ctx *filter = l->filters[chain * l->n_filters + stage];
+  tack_bar *out = l->buf + stage * RT_FILTER_CAP;
   uint32_t n = 0;
-  int rc = tack_instance_filter_update(se->filters[stage], bar, out, RT_FILTER_CAP, &n);
+  int rc = tack_instance_filter_update(filter, bar, out, RT_FILTER_CAP, &n);
   if (rc != 0) {
-    s->errors++;
+    l->sym->errors++;
     if (rc == TACK_ENOSPC)
-      tack_log(TACK_LOG_ERROR, tack_instance_name(se->filters[stage]),
-               "%s: update would make more than %d bars from one; the bar was dropped", s->symbol,
-               RT_FILTER_CAP);
+      tack_log(TACK_LOG_ERROR, tack_instance_name(filter),
+               "%s: update would make more than %d bars from one; the bar was dropped",
+               l->sym->symbol, RT_FILTER_CAP);
     else
-      tack_log(TACK_LOG_ERROR, tack_instance_name(se->filters[stage]), "%s: update failed: %s (%s)",
-               s->symbol, tack_strerror(rc), tack_err_name(rc));
+      tack_log(TACK_LOG_ERROR, tack_instance_name(filter), "%s: update failed: %s (%s)",
+               l->sym->symbol, tack_strerror(rc), tack_err_name(rc));
     return;
   }
   if (n > RT_FILTER_CAP)
     n = RT_FILTER_CAP;
   for (uint32_t i = 0; i < n; i++)
-    feed(rt, se, stage + 1, &out[i]);
+    feed(rt, l, chain, stage + 1, &out[i]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Positions and regime switches                                             */
+/* ------------------------------------------------------------------------ */
+
+/* The position the exchange last reported for s, else flat. */
+static tack_position current_position(tack_runtime *rt, const rt_symbol *s) {
+  tack_position pos;
+  if (s->has_position)
+    return s->position;
+  memset(&pos, 0, sizeof pos);
+  tack_copy_text(pos.symbol, sizeof pos.symbol, s->symbol);
+  pos.ts = tack_runtime_now(rt);
+  return pos;
+}
+
+static int has_strategy_call(const tack_strategy_vtable *vt, size_t offset, size_t size,
+                             const void *fn) {
+  return vt->size >= offset + size && fn != NULL;
+}
+
+static void tell_position(rt_leaf *l, const tack_position *pos) {
+  if (l->scorer || !tack_instance_started(l->ctx))
+    return;
+  const tack_strategy_vtable *vt = tack_instance_desc(l->ctx)->vtable;
+  if (has_strategy_call(vt, offsetof(tack_strategy_vtable, on_position), sizeof vt->on_position,
+                        (const void *)vt->on_position))
+    vt->on_position(tack_instance_self(l->ctx), pos);
+}
+
+static void tell_fill(rt_leaf *l, const tack_fill *fill) {
+  if (l->scorer || !tack_instance_started(l->ctx))
+    return;
+  const tack_strategy_vtable *vt = tack_instance_desc(l->ctx)->vtable;
+  if (has_strategy_call(vt, offsetof(tack_strategy_vtable, on_fill), sizeof vt->on_fill,
+                        (const void *)vt->on_fill))
+    vt->on_fill(tack_instance_self(l->ctx), fill);
+}
+
+/* Once, before the symbol's first bar: a strategy may start mid-trade. */
+static void hand_over(tack_runtime *rt, rt_symbol *s) {
+  tack_position pos = current_position(rt, s);
+  s->handed_over = 1;
+  for (size_t i = 0; i < s->n_leaves; i++)
+    tell_position(&s->leaves[i], &pos);
+}
+
+/* A switch goes to the store under the regime entry's own namespace
+ * (strategies, "<entry>@<symbol>"): "regime" holds the regime now,
+ * "switches" their count, "switch/<number>" each one. */
+static void store_switch(tack_runtime *rt, rt_symbol *s, const tack_compose_switch *sw) {
+  char inst[TACK_SYMBOL_MAX + 80], key[48], value[256], at[40], count[24];
+  int rc;
+  if (!rt->store)
+    return;
+  snprintf(inst, sizeof inst, "%s@%s", sw->entry, s->symbol);
+  tack_store_ns ns = {rt->bot, "strategies", inst};
+  rc = tack_store_kv_put(rt->store, &ns, "regime", 6, sw->to, strlen(sw->to));
+  if (rc == 0 && sw->from) {
+    snprintf(key, sizeof key, "switch/%012llu", (unsigned long long)sw->number);
+    snprintf(value, sizeof value, "%s %s -> %s detector %+.6g held %u on_switch %s",
+             ts_text(sw->at, at, sizeof at), sw->from, sw->to, sw->detector, sw->held,
+             tack_config_switch_name(sw->on_switch));
+    snprintf(count, sizeof count, "%llu", (unsigned long long)sw->number);
+    rc = tack_store_kv_put(rt->store, &ns, key, strlen(key), value, strlen(value));
+    if (rc == 0)
+      rc = tack_store_kv_put(rt->store, &ns, "switches", 8, count, strlen(count));
+  }
+  if (rc != 0) {
+    s->errors++;
+    tack_log(TACK_LOG_ERROR, NULL, "%s: regime %s: cannot record the switch in the store: %s (%s)",
+             s->symbol, sw->entry, tack_strerror(rc), tack_err_name(rc));
+  }
+}
+
+/* compose.c tells of a regime switch: log it, store it, and tell the
+ * strategies switched in the position they take over. */
+static void on_switch(void *data, const tack_compose_switch *sw) {
+  rt_symbol *s = data;
+  tack_runtime *rt = s->rt;
+  char at[40], policy[64];
+  if (!sw->from) {
+    tack_log(TACK_LOG_INFO, NULL, "%s regime %s: starts in %s (detector %+.3f at %s)", s->symbol,
+             sw->entry, sw->to, sw->detector, ts_text(sw->at, at, sizeof at));
+    store_switch(rt, s, sw);
+    return;
+  }
+  if (sw->on_switch == TACK_SWITCH_REDUCE)
+    snprintf(policy, sizeof policy, "reduce: %+.2f until %s speaks", sw->emitted,
+             tack_compose_node_name(s->tree, sw->to_node));
+  else if (sw->on_switch == TACK_SWITCH_FLATTEN)
+    snprintf(policy, sizeof policy, "flatten: 0 until %s speaks",
+             tack_compose_node_name(s->tree, sw->to_node));
+  else
+    snprintf(policy, sizeof policy, "keep");
+  tack_log(TACK_LOG_INFO, NULL,
+           "%s regime %s: switch %s -> %s at %s: detector %+.3f matched %s for %u bar%s; on_switch "
+           "%s",
+           s->symbol, sw->entry, sw->from, sw->to, ts_text(sw->at, at, sizeof at), sw->detector,
+           sw->to, sw->held, sw->held == 1 ? "" : "s", policy);
+  store_switch(rt, s, sw);
+  tack_position pos = current_position(rt, s);
+  for (size_t i = 0; i < s->n_leaves; i++)
+    if (tack_compose_contains(s->tree, sw->to_node, s->leaves[i].node))
+      tell_position(&s->leaves[i], &pos);
+}
+
+/* The composed nodes of s that are evaluated on bars of tf, at the end of
+ * such a bar; the root's new signal is the symbol's. */
+static void evaluate(rt_symbol *s, uint32_t tf, tack_time at) {
+  tack_compose_env env = {s->has_position, s->position.quantity, on_switch, s};
+  tack_signal sig;
+  if (tack_compose_evaluate(s->tree, tf, at, &env) == 1 && tack_compose_root_signal(s->tree, &sig))
+    record_signal(s, &sig);
 }
 
 /*
@@ -801,10 +1167,19 @@ static void enqueue(rt_series *se, const tack_bar *bar) {
   s->n_queue++;
 }
 
+/* Deliver the queued bars, in order: each to every leaf chain of its
+ * timeframe, then the composition is evaluated. */
 static void flush(tack_runtime *rt, rt_symbol *s) {
   for (size_t i = 0; i < s->n_queue; i++) {
+    const rt_series *se = s->queue[i].series;
+    const tack_bar *bar = &s->queue[i].bar;
     s->delivered++;
-    feed(rt, s->queue[i].series, 0, &s->queue[i].bar);
+    if (!s->handed_over)
+      hand_over(rt, s);
+    for (size_t c = 0; c < se->n_consumers; c++)
+      feed(rt, se->consumers[c].leaf, se->consumers[c].chain, 0, bar);
+    if (!s->root_leaf)
+      evaluate(s, se->tf, bar_end(bar));
   }
   s->n_queue = 0;
 }
@@ -1089,9 +1464,19 @@ int tack_runtime_ex_trade(tack_runtime *rt, tack_ctx *exc, const char *symbol,
   return 0;
 }
 
+/* The leaf ctx is, or NULL when it feeds no symbol. */
+static rt_leaf *find_leaf(const tack_runtime *rt, const tack_ctx *ctx) {
+  const rt_leaf *route = tack_instance_route(ctx);
+  for (size_t i = 0; route && i < rt->n_sym; i++)
+    for (size_t k = 0; k < rt->sym[i]->n_leaves; k++)
+      if (&rt->sym[i]->leaves[k] == route && route->ctx == ctx)
+        return &rt->sym[i]->leaves[k];
+  return NULL;
+}
+
 int tack_runtime_emit_signal(tack_runtime *rt, tack_ctx *ctx, const tack_signal *sig) {
-  rt_symbol *s = tack_instance_route(ctx);
-  if (!s || s->strategy != ctx) {
+  rt_leaf *l = find_leaf(rt, ctx);
+  if (!l) {
     tack_log(TACK_LOG_WARN, tack_instance_name(ctx),
              "emit_signal: this instance feeds no symbol; signal %+.2f dropped (TACK_ENOTSUP)",
              sig->strength);
@@ -1100,7 +1485,55 @@ int tack_runtime_emit_signal(tack_runtime *rt, tack_ctx *ctx, const tack_signal 
   if (rt->phase != PHASE_RUNNING)
     return TACK_ESTATE;
   tack_signal copy = *sig;
-  record_signal(rt, s, &copy, 0, tack_instance_name(ctx));
+  leaf_spoke(rt, l, &copy, 0);
+  return 0;
+}
+
+/* The symbol of ex named by a fixed-size text field, or NULL. */
+static rt_symbol *symbol_named(const rt_exchange *ex, const char *field) {
+  char name[TACK_SYMBOL_MAX];
+  tack_copy_text(name, sizeof name, field);
+  rt_symbol **hit =
+      ex->n_syms ? bsearch(name, ex->syms, ex->n_syms, sizeof *ex->syms, cmp_symbol_key) : NULL;
+  return hit ? *hit : NULL;
+}
+
+int tack_runtime_ex_position(tack_runtime *rt, tack_ctx *exc, const tack_position *pos) {
+  rt_exchange *ex = tack_instance_route(exc);
+  if (!ex)
+    return TACK_ESTATE;
+  ex->events[TACK_RT_EV_POSITION]++;
+  if (rt->phase != PHASE_RUNNING)
+    return rt->phase == PHASE_IDLE ? TACK_ESTATE : TACK_ECLOSED;
+  rt_symbol *s = symbol_named(ex, pos->symbol);
+  if (!s)
+    return 0; /* a position in a market this bot does not trade */
+  if (!isfinite(pos->quantity)) {
+    s->errors++;
+    tack_log(TACK_LOG_ERROR, tack_instance_name(exc),
+             "%s: position with quantity %g: refused, a quantity must be finite", s->symbol,
+             pos->quantity);
+    return TACK_EINVAL;
+  }
+  s->position = *pos;
+  s->position.symbol[TACK_SYMBOL_MAX - 1] = '\0';
+  s->has_position = 1;
+  /* Before the first bar the hand-over tells it; after, every change. */
+  for (size_t i = 0; s->handed_over && i < s->n_leaves; i++)
+    tell_position(&s->leaves[i], &s->position);
+  return 0;
+}
+
+int tack_runtime_ex_fill(tack_runtime *rt, tack_ctx *exc, const tack_fill *fill) {
+  rt_exchange *ex = tack_instance_route(exc);
+  if (!ex)
+    return TACK_ESTATE;
+  ex->events[TACK_RT_EV_FILL]++;
+  if (rt->phase != PHASE_RUNNING)
+    return rt->phase == PHASE_IDLE ? TACK_ESTATE : TACK_ECLOSED;
+  rt_symbol *s = symbol_named(ex, fill->symbol);
+  for (size_t i = 0; s && i < s->n_leaves; i++)
+    tell_fill(&s->leaves[i], fill);
   return 0;
 }
 
@@ -1203,7 +1636,7 @@ static void refuse_source(tack_runtime *rt, rt_exchange *ex, rt_symbol *s, int r
            "%s%s: strategy %s needs %s bars, but %s (plugin %s) %s and refused to stream "
            "trades to build them from (%s); give the strategy timeframes that are multiples of "
            "one the exchange streams",
-           place, s->symbol, tack_instance_name(s->strategy), series_text(s, need, sizeof need),
+           place, s->symbol, s->name, series_text(s, need, sizeof need),
            tack_instance_name(ex->ctx), tack_instance_desc(ex->ctx)->id, bars, tack_err_name(rc));
   snprintf(why, sizeof why, "%s cannot get its bars from %s", s->symbol,
            tack_instance_name(ex->ctx));
@@ -1253,12 +1686,14 @@ static void stop_instances(tack_runtime *rt) {
     rt_symbol *s = rt->sym[i];
     if (s->timer_open)
       uv_timer_stop(&s->close_timer);
-    if (tack_instance_started(s->strategy))
-      tack_instance_stop(s->strategy);
-    for (size_t k = 0; k < s->n_series; k++)
-      for (size_t f = 0; f < s->n_filters; f++)
-        if (tack_instance_started(s->series[k].filters[f]))
-          tack_instance_stop(s->series[k].filters[f]);
+    for (size_t k = 0; k < s->n_leaves; k++) {
+      rt_leaf *l = &s->leaves[k];
+      if (tack_instance_started(l->ctx))
+        tack_instance_stop(l->ctx);
+      for (size_t f = 0; f < l->n_tfs * l->n_filters; f++)
+        if (tack_instance_started(l->filters[f]))
+          tack_instance_stop(l->filters[f]);
+    }
   }
   for (size_t i = 0; i < rt->n_ex; i++)
     if (tack_instance_started(rt->ex[i]->ctx))
@@ -1293,14 +1728,18 @@ static void remember_memory(tack_runtime *rt, tack_ctx *ctx) {
 static void free_instances(tack_runtime *rt) {
   for (size_t i = 0; i < rt->n_sym; i++) {
     rt_symbol *s = rt->sym[i];
-    if (s->strategy)
-      remember_memory(rt, s->strategy);
-    s->strategy = NULL;
-    for (size_t k = 0; k < s->n_series; k++) {
-      for (size_t f = 0; f < s->n_filters; f++) {
-        if (s->series[k].filters[f])
-          remember_memory(rt, s->series[k].filters[f]);
-        s->series[k].filters[f] = NULL;
+    for (size_t k = 0; k < s->n_leaves; k++) {
+      rt_leaf *l = &s->leaves[k];
+      if (l->ctx)
+        remember_memory(rt, l->ctx);
+      l->ctx = NULL;
+    }
+    for (size_t k = 0; k < s->n_leaves; k++) {
+      rt_leaf *l = &s->leaves[k];
+      for (size_t f = 0; f < l->n_tfs * l->n_filters; f++) {
+        if (l->filters[f])
+          remember_memory(rt, l->filters[f]);
+        l->filters[f] = NULL;
       }
     }
   }
@@ -1481,12 +1920,14 @@ static int start_instances(tack_runtime *rt) {
   char why[160];
   for (size_t i = 0; i < rt->n_sym; i++) {
     rt_symbol *s = rt->sym[i];
-    for (size_t k = 0; k < s->n_series; k++)
-      for (size_t f = 0; f < s->n_filters; f++)
-        if (tack_instance_start(s->series[k].filters[f]) != 0)
+    for (size_t k = 0; k < s->n_leaves; k++) {
+      rt_leaf *l = &s->leaves[k];
+      for (size_t f = 0; f < l->n_tfs * l->n_filters; f++)
+        if (tack_instance_start(l->filters[f]) != 0)
           goto fail_at;
-    if (tack_instance_start(s->strategy) != 0)
-      goto fail_at;
+      if (tack_instance_start(l->ctx) != 0)
+        goto fail_at;
+    }
     continue;
   fail_at:
     snprintf(why, sizeof why, "an instance for %s failed to start", s->symbol);
@@ -1565,6 +2006,65 @@ static const char *bytes_text(uint64_t n, char *buf, size_t cap) {
   return buf;
 }
 
+/* "2d 3h", "3h 20m", "45s": a span of bar time for people. */
+static const char *span_text(tack_time ns, char *buf, size_t cap) {
+  uint64_t secs = ns > 0 ? (uint64_t)(ns / TACK_NS_PER_SEC) : 0;
+  if (secs >= 86400)
+    snprintf(buf, cap, "%llud %lluh", (unsigned long long)(secs / 86400),
+             (unsigned long long)(secs % 86400 / 3600));
+  else if (secs >= 3600)
+    snprintf(buf, cap, "%lluh %llum", (unsigned long long)(secs / 3600),
+             (unsigned long long)(secs % 3600 / 60));
+  else if (secs >= 60)
+    snprintf(buf, cap, "%llum %llus", (unsigned long long)(secs / 60),
+             (unsigned long long)(secs % 60));
+  else
+    snprintf(buf, cap, "%llus", (unsigned long long)secs);
+  return buf;
+}
+
+/* A composed symbol's top-level members with their contributions to the
+ * root's last evaluation, and what each regime entry did. */
+static void print_composition(const rt_symbol *s, FILE *out) {
+  tack_compose_entry root, e;
+  char span[32];
+  if (s->root_leaf || tack_compose_entry_at(s->tree, 0, &root) != 0)
+    return;
+  int weighted =
+      s->root_cfg->type == TACK_STRATEGY_COMPOSITE && s->root_cfg->method == TACK_METHOD_WEIGHTED;
+  fprintf(out, "  %s %s (%s):", s->symbol, root.name, tack_config_type_name(root.type));
+  const char *sep = " ";
+  for (size_t k = 1; tack_compose_entry_at(s->tree, k, &e) == 0; k++) {
+    if (e.parent != 0)
+      continue;
+    fputs(sep, out);
+    sep = "; ";
+    if (!strcmp(e.role, "member") && !e.has_signal)
+      fprintf(out, "%s abstains", e.name);
+    else if (!strcmp(e.role, "member") && weighted)
+      fprintf(out, "%s %+.3f (signal %+.2f, weight %g%s)", e.name, e.contribution, e.last.strength,
+              e.weight, e.gate ? ", gate" : "");
+    else if (!strcmp(e.role, "member"))
+      fprintf(out, "%s %+.3f (signal %+.2f)", e.name, e.contribution, e.last.strength);
+    else if (!strcmp(e.role, "detector"))
+      fprintf(out, "detector %s %+.2f", e.name, e.has_signal ? e.last.strength : 0.0);
+    else
+      fprintf(out, "%s%s: %s %+.2f", e.active ? "*" : "", e.regime, e.name,
+              e.has_signal ? e.last.strength : 0.0);
+  }
+  fputc('\n', out);
+  for (size_t r = 0; r < tack_compose_regime_count(s->tree); r++) {
+    tack_compose_regime_stats st;
+    tack_compose_regime_at(s->tree, r, &st);
+    fprintf(out, "  %s regime %s: now %s, %llu switch%s;", s->symbol, st.entry,
+            st.active ? st.active : "(none yet)", (unsigned long long)st.switches,
+            st.switches == 1 ? "" : "es");
+    for (size_t k = 0; k < st.n_regimes; k++)
+      fprintf(out, " %s %llu bars (%s)%s", st.names[k], (unsigned long long)st.bars[k],
+              span_text(st.time_ns[k], span, sizeof span), k + 1 < st.n_regimes ? "," : "\n");
+  }
+}
+
 void tack_runtime_print_summary(const tack_runtime *rt, FILE *out) {
   char a[32], b[32];
   fprintf(out, "summary: %s\n", rt->stop_reason[0] ? rt->stop_reason : "not run");
@@ -1579,6 +2079,8 @@ void tack_runtime_print_summary(const tack_runtime *rt, FILE *out) {
     else
       fprintf(out, "none\n");
   }
+  for (size_t i = 0; i < rt->n_sym; i++)
+    print_composition(rt->sym[i], out);
   for (size_t i = 0; i < rt->n_sym; i++) {
     const rt_symbol *s = rt->sym[i];
     if (s->trades || s->dropped)
@@ -1647,6 +2149,27 @@ int tack_runtime_symbol_stats_at(const tack_runtime *rt, size_t i, tack_runtime_
   out->dropped = s->dropped;
   out->delivered = s->delivered;
   return 0;
+}
+
+size_t tack_runtime_tree_count(const tack_runtime *rt, size_t i) {
+  return i < rt->n_sym ? tack_compose_entry_count(rt->sym[i]->tree) : 0;
+}
+
+int tack_runtime_tree_at(const tack_runtime *rt, size_t i, size_t k, tack_compose_entry *out) {
+  if (i >= rt->n_sym)
+    return TACK_ERANGE;
+  return tack_compose_entry_at(rt->sym[i]->tree, k, out);
+}
+
+size_t tack_runtime_regime_count(const tack_runtime *rt, size_t i) {
+  return i < rt->n_sym ? tack_compose_regime_count(rt->sym[i]->tree) : 0;
+}
+
+int tack_runtime_regime_at(const tack_runtime *rt, size_t i, size_t k,
+                           tack_compose_regime_stats *out) {
+  if (i >= rt->n_sym)
+    return TACK_ERANGE;
+  return tack_compose_regime_at(rt->sym[i]->tree, k, out);
 }
 
 void tack_runtime_free(tack_runtime *rt) {

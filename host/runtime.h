@@ -4,17 +4,23 @@
  * exchange events to them, per enabled symbol:
  *
  *   exchange ex_bar / ex_trade(symbol)
- *     -> bars of every timeframe the strategy consumes (passed through,
- *        resampled from a timeframe the venue streams, or built from trades)
- *     -> per timeframe: filter 1 -> ... -> filter n
- *     -> strategy on_bar, closed bars only, in close-time order
+ *     -> bars of every timeframe the symbol's leaves consume (passed
+ *        through, resampled from a timeframe the venue streams, or built
+ *        from trades)
+ *     -> per leaf (a plugin strategy or a scorer) and per timeframe of it:
+ *        filter 1 -> ... -> filter n
+ *     -> strategy on_bar, or features and scorer score(); closed bars only,
+ *        in close-time order
+ *     -> the composition (compose.h): composites and regime switches,
+ *        evaluated when a bar of their smallest timeframe closes
  *     -> the symbol's latest signal
  *
  * docs/runtime.md describes how bars flow and the order in which a strategy
- * of several timeframes sees them (the rule that rules out look-ahead).
- * Every enabled symbol has its own filter and strategy instances, and every
- * timeframe of a symbol its own filter chain (filters keep state per
- * series); exchanges are shared by the symbols that name them.
+ * of several timeframes sees them (the rule that rules out look-ahead);
+ * docs/composition.md how composed strategies run. Every enabled symbol has
+ * its own instances of every leaf and filter, and every timeframe of a leaf
+ * its own filter chain (filters keep state per series); exchanges are shared
+ * by the symbols that name them.
  *
  * Lifecycle of a run:
  *   tack_runtime_new()      loop and store
@@ -41,6 +47,7 @@
 #include <uv.h>
 
 #include "alloc.h"
+#include "compose.h"
 #include "config.h"
 #include "diag.h"
 #include "store.h"
@@ -66,10 +73,13 @@ void tack_runtime_free(tack_runtime *rt);
 
 /*
  * Create and configure the instances the enabled symbols of a resolved cfg
- * use: each exchange once, per symbol one instance of the strategy and one
- * of each filter per timeframe of the strategy. Every problem goes into d
- * with its config file and line; returns 0 or the first error (TACK_ECONFIG
- * when a plugin refused its parameters). cfg must outlive rt.
+ * use: each exchange once; per symbol, for every leaf of its strategy's
+ * composition (the entry itself when it is a plugin or scorer), one
+ * instance of the leaf and one of each of its filters per timeframe of the
+ * leaf, and for a scorer its feature builder (with the indicators of the
+ * registry of instance.h). Every problem goes into d with its config file
+ * and line; returns 0 or the first error (TACK_ECONFIG when a plugin
+ * refused its parameters). cfg must outlive rt.
  */
 int tack_runtime_build(tack_runtime *rt, const tack_config *cfg, tack_diag *d);
 
@@ -77,7 +87,8 @@ int tack_runtime_build(tack_runtime *rt, const tack_config *cfg, tack_diag *d);
  * when this fails (TACK_EINVAL for another kind, TACK_ESTATE once running). */
 int tack_runtime_add_exchange(tack_runtime *rt, tack_ctx *exchange);
 
-/* One enabled symbol's pipeline. */
+/* One enabled symbol's pipeline with one plugin strategy, built by hand
+ * (tack_runtime_build() makes composed ones from a config). */
 typedef struct tack_runtime_symbol_spec {
   const char *symbol; /* copied */
   tack_ctx *exchange; /* added with tack_runtime_add_exchange() */
@@ -127,8 +138,10 @@ int tack_runtime_run(tack_runtime *rt);
  * tack_runtime_run() return TACK_EPLUGIN. A second request is ignored. */
 void tack_runtime_request_stop(tack_runtime *rt, const char *why, int error);
 
-/* Per symbol: bars, signals and the last signal; per instance: peak memory
- * and leaks. Call after tack_runtime_run(). */
+/* Per symbol: bars, signals and the last signal, and for a composed
+ * strategy the contributions of its top-level members and what each regime
+ * entry did; per instance: peak memory and leaks. Call after
+ * tack_runtime_run(). */
 void tack_runtime_print_summary(const tack_runtime *rt, FILE *out);
 
 uv_loop_t *tack_runtime_loop(tack_runtime *rt);
@@ -153,6 +166,23 @@ typedef struct tack_runtime_symbol_stats {
 size_t tack_runtime_symbol_count(const tack_runtime *rt);
 /* TACK_ERANGE when i is out of range. */
 int tack_runtime_symbol_stats_at(const tack_runtime *rt, size_t i, tack_runtime_symbol_stats *out);
+
+/*
+ * The composition of symbol i as it stands: the tree unfolded, root first
+ * (tack_compose_entry: each entry's latest signal, its weight and its
+ * contribution to its composite's last evaluation, the regime that holds).
+ * A symbol of one plugin strategy has one entry. Valid to call at any time
+ * on the loop thread, also after the run. TACK_ERANGE when i or k is out
+ * of range.
+ */
+size_t tack_runtime_tree_count(const tack_runtime *rt, size_t i);
+int tack_runtime_tree_at(const tack_runtime *rt, size_t i, size_t k, tack_compose_entry *out);
+
+/* The regime entries of symbol i's composition: switches so far, the time
+ * and the bars each regime held, and the latest switches. */
+size_t tack_runtime_regime_count(const tack_runtime *rt, size_t i);
+int tack_runtime_regime_at(const tack_runtime *rt, size_t i, size_t k,
+                           tack_compose_regime_stats *out);
 
 /* ------------------------------------------------------------------------ */
 /* Signals                                                                   */
@@ -195,5 +225,19 @@ int tack_runtime_ex_bar(tack_runtime *rt, tack_ctx *ex, const char *symbol, cons
 int tack_runtime_ex_trade(tack_runtime *rt, tack_ctx *ex, const char *symbol,
                           const tack_trade *trade);
 int tack_runtime_ex_event(tack_runtime *rt, tack_ctx *ex, int ev);
+
+/*
+ * A position the exchange reports (counted as TACK_RT_EV_POSITION). For a
+ * symbol the bot trades it becomes the symbol's position: the plugin
+ * strategies of the symbol are told it (on_position) once before the first
+ * bar (flat with quantity 0 when no position was reported by then), again
+ * on every later report, and a strategy that a regime switch brings in is
+ * told it at the switch. A position of another market is only counted.
+ * TACK_EINVAL (logged, counted) for a quantity that is not finite.
+ */
+int tack_runtime_ex_position(tack_runtime *rt, tack_ctx *ex, const tack_position *pos);
+/* An execution (counted as TACK_RT_EV_FILL), passed to on_fill of the
+ * plugin strategies of its symbol. */
+int tack_runtime_ex_fill(tack_runtime *rt, tack_ctx *ex, const tack_fill *fill);
 
 #endif

@@ -808,7 +808,9 @@ typedef struct tack_scorer_vtable {
  *             (the previous signal stands), or a TACK_E* code. A bar of a
  *             higher timeframe arrives only once closed.
  * on_position optional. The symbol's current position: once before the first
- *             bar (a strategy may be started mid-trade) and after every fill.
+ *             bar (a strategy may be started mid-trade), whenever the venue
+ *             or the trader reports a new one, and when a regime switch
+ *             brings the strategy in.
  * on_fill     optional. Each execution of an order for the symbol.
  */
 typedef struct tack_strategy_vtable {

@@ -4,8 +4,10 @@
  * Unit tests (no argument): one table-driven test per kind of error, each
  * asserting the file, the line and the setting's path of its message and
  * that no other problem is reported; loading and resolving good configs,
- * implicit filters, printing, paths, @include, timeframes, allocation
- * failures, and several independent errors reported at once. Plugins are
+ * implicit filters, printing (of composed strategies too), scorer entries,
+ * paths, @include, timeframes, allocation failures, and several
+ * independent errors reported at once. Composition errors are tested in
+ * test_compose.c. Plugins are
  * descriptors defined here: resolving needs no shared object.
  *
  * With the argument "cli" (ctest's test_config_cli): the real `tack check`
@@ -591,6 +593,131 @@ static void test_resolve_and_print(void **state) {
   /* Resolving again rebinds the same plugins. */
   assert_int_equal(tack_config_resolve_set(f->cfg, &set, &f->d), 0);
   assert_ptr_equal(f->cfg->exchanges[0].plugin, &plugins[0]);
+}
+
+/* A composite and a regime entry: loaded, resolved (only their leaves have
+ * plugins) and printed as a tree with everything that defines it. */
+static void test_composed_print(void **state) {
+  fx *f = *state;
+  const char *path =
+      write_file(f, "composed.cfg",
+                 "version = 1;\n"
+                 "name = \"composed\";\n"
+                 "exchanges = { sim = { plugin = \"example.replay\"; }; };\n"
+                 "strategies = {\n"
+                 "  fast = { plugin = \"example.momentum\"; timeframe = \"5m\"; filter = "
+                 "\"heikin_ashi\"; };\n"
+                 "  slow = { plugin = \"example.momentum\"; timeframe = \"1h\"; params = { "
+                 "lookback = 12; }; };\n"
+                 "  blend = { type = \"composite\"; method = \"weighted\"; threshold = 0.25;\n"
+                 "            members = ( { strategy = \"slow\"; weight = 0; gate = true; }, "
+                 "\"fast\" ); };\n"
+                 "  vote = { type = \"composite\"; method = \"majority\"; members = [ "
+                 "\"fast\", \"slow\" ]; };\n"
+                 "  sw = { type = \"regime\"; detector = \"slow\"; hold = 2;\n"
+                 "         regimes = ( { name = \"up\"; above = 0.5; strategy = \"blend\"; "
+                 "on_switch = \"flatten\"; },\n"
+                 "                     { name = \"rest\"; strategy = \"vote\"; on_switch = "
+                 "\"reduce\"; reduce_to = 0.25; } ); };\n"
+                 "};\n"
+                 "symbols = ( { symbol = \"BTC-USD\"; exchange = \"sim\"; strategy = \"sw\"; "
+                 "} );\n");
+  assert_int_equal(tack_config_load(path, &f->cfg, &f->d), 0);
+  tack_plugin_set set = plugin_set();
+  assert_int_equal(tack_config_resolve_set(f->cfg, &set, &f->d), 0);
+  expect_count(&f->d, 0);
+  const tack_cfg_strategy *sw = &f->cfg->strategies[4];
+  assert_int_equal(sw->type, TACK_STRATEGY_REGIME);
+  assert_null(sw->inst.plugin);
+  assert_int_equal(sw->depth, 3);
+  assert_int_equal(sw->n_all_timeframes, 2);
+  assert_int_equal(tack_config_children(sw), 3);
+  assert_ptr_equal(tack_config_child(sw, 0, NULL), &f->cfg->strategies[1]);
+  assert_int_equal(f->cfg->strategies[3].quorum, 2);
+
+  char *out = print_to_string(f->cfg);
+  const char *want =
+      "symbol BTC-USD on sim (enabled)\n"
+      "  regime sw: hold 2 bars of 5m (bars 5m, 1h)\n"
+      "    detector: bars 1h -> strategy slow (example.momentum 1.0.0) {lookback=12, "
+      "threshold=0.5}\n"
+      "    regime up (strength above 0.5; on switch flatten): composite blend: weighted, "
+      "threshold 0.25 (bars 5m, 1h; evaluated on 5m bars)\n"
+      "      member slow (weight 0, gate): bars 1h -> strategy slow (example.momentum 1.0.0) "
+      "{lookback=12, threshold=0.5}\n"
+      "      member fast (weight 1): bars 5m -> filter heikin_ashi 1.0.0 -> strategy fast "
+      "(example.momentum 1.0.0) {lookback=20, threshold=0.5}\n"
+      "    regime rest (default; on switch reduce to 0.25): composite vote: majority, quorum 2 "
+      "of 2, vote_threshold 0 (bars 5m, 1h; evaluated on 5m bars)\n"
+      "      member fast: bars 5m -> filter heikin_ashi 1.0.0 -> strategy fast "
+      "(example.momentum 1.0.0) {lookback=20, threshold=0.5}\n"
+      "      member slow: bars 1h -> strategy slow (example.momentum 1.0.0) {lookback=12, "
+      "threshold=0.5}\n";
+  if (!strstr(out, want))
+    fprintf(stderr, "got:\n%s", out);
+  assert_non_null(strstr(out, want));
+  free(out);
+}
+
+/* A scorer's features need indicator plugins to be built: without a
+ * registry the config is refused at `features`. */
+static void test_scorer_without_plugins(void **state) {
+  fx *f = *state;
+  static const tack_param_spec scorer_params[] = {
+      {"features", TACK_PARAM_STRING, 0, 0, 0, 0, "", NULL, "set by the host"},
+      {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL}};
+  static const tack_plugin_desc scorer_desc =
+      DESC(TACK_KIND_SCORER, "example.scorer", scorer_params);
+  tack_plugin scorer = {&scorer_desc, "/fake/plugins/scorer.so", TACK_ABI_MAJOR, TACK_ABI_MINOR, 0};
+  const char *path = write_file(f, "scorer.cfg",
+                                "version = 1;\n"
+                                "name = \"scorer\";\n"
+                                "exchanges = { sim = { plugin = \"example.replay\"; }; };\n"
+                                "strategies = {\n"
+                                "  ml = { type = \"scorer\"; plugin = \"example.scorer\"; "
+                                "timeframe = \"5m\";\n"
+                                "         features = \"ret:1\"; };\n"
+                                "};\n"
+                                "symbols = ( { symbol = \"X\"; exchange = \"sim\"; strategy = "
+                                "\"ml\"; } );\n");
+  assert_int_equal(tack_config_load(path, &f->cfg, &f->d), 0);
+  assert_int_equal(f->cfg->strategies[0].inst.kind, TACK_KIND_SCORER);
+  tack_plugin_set set = plugin_set();
+  const tack_plugin *with[N_DESCS + 1];
+  for (size_t i = 0; i < N_DESCS; i++)
+    with[i] = set.plugins[i];
+  with[N_DESCS] = &scorer;
+  set.plugins = with;
+  set.n_plugins = N_DESCS + 1;
+  assert_int_equal(tack_config_resolve_set(f->cfg, &set, &f->d), TACK_ECONFIG);
+  EXPECT_MSG(&f->d, "scorer.cfg:6: strategies.ml.features: ",
+             "cannot check the features: no plugins are loaded");
+  expect_count(&f->d, 1);
+
+  /* A strategy plugin where a scorer is wanted, and the other way round. */
+  tack_config_free(f->cfg);
+  f->cfg = NULL;
+  tack_diag_free(&f->d);
+  path = write_file(f, "kinds.cfg",
+                    "version = 1;\n"
+                    "name = \"kinds\";\n"
+                    "exchanges = { sim = { plugin = \"example.replay\"; }; };\n"
+                    "strategies = {\n"
+                    "  ml = { type = \"scorer\"; plugin = \"example.momentum\"; timeframe = "
+                    "\"5m\"; features = \"ret:1\"; };\n"
+                    "  st = { plugin = \"example.scorer\"; timeframe = \"5m\"; };\n"
+                    "};\n"
+                    "symbols = ( { symbol = \"X\"; exchange = \"sim\"; strategy = \"ml\"; } "
+                    ");\n");
+  assert_int_equal(tack_config_load(path, &f->cfg, &f->d), 0);
+  assert_int_equal(tack_config_resolve_set(f->cfg, &set, &f->d), TACK_ECONFIG);
+  EXPECT_MSG(&f->d, "kinds.cfg:5: strategies.ml.plugin: ",
+             "plugin 'example.momentum' is a strategy; an entry of type scorer needs an ML scorer "
+             "plugin (drop type = \"scorer\" to use it as a strategy)");
+  EXPECT_MSG(&f->d, "kinds.cfg:6: strategies.st.plugin: ",
+             "plugin 'example.scorer' is an ML scorer; strategies need a strategy plugin (or set "
+             "type = \"scorer\" and features to use this scorer)");
+  expect_count(&f->d, 2);
 }
 
 static void test_implicit_filters(void **state) {
@@ -1266,6 +1393,8 @@ static int run_cli_tests(void) {
 static int run_unit_tests(void) {
   static const struct CMUnitTest fixed[] = {
       cmocka_unit_test_setup_teardown(test_base_loads, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_composed_print, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_scorer_without_plugins, setup, teardown),
       cmocka_unit_test_setup_teardown(test_resolve_and_print, setup, teardown),
       cmocka_unit_test_setup_teardown(test_implicit_filters, setup, teardown),
       cmocka_unit_test_setup_teardown(test_implicit_filter_resolves, setup, teardown),

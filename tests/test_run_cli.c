@@ -6,7 +6,10 @@
  * of the data, after --for and on SIGTERM, the store kept across runs,
  * refusals of bad configs before anything starts, a strategy of several
  * timeframes (the order of its bars in the log), a timeframe the exchange
- * cannot provide, and configs/demo.cfg with the example plugins.
+ * cannot provide, configs/demo.cfg with the example plugins, and the
+ * composition examples configs/composite.cfg, mtf.cfg and regime.cfg
+ * through `tack check` (the tree it prints) and `tack run` (their signals,
+ * contributions and regime switches).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -454,6 +457,107 @@ static void test_demo_config(void **state) {
   expect(c.out, "summary: every exchange reached the end of its data");
 }
 
+/* configs/<name>.cfg as a test runs it: plugins from this build, the store
+ * (if any) in the test's folder. */
+static void copy_example(const char *name, char *path, size_t cap) {
+  char src[600], plugins[600], store[400];
+  static char text[16384];
+  snprintf(src, sizeof src, "%s/configs/%s.cfg", getenv("TACK_SOURCE_DIR"), name);
+  snprintf(path, cap, "%s/%s.cfg", tmp, name);
+  snprintf(plugins, sizeof plugins, "\"%s/plugins\"", getenv("TACK_BUILD_DIR"));
+  snprintf(store, sizeof store, "\"%s/store-%s\"", tmp, name);
+  FILE *in = fopen(src, "r");
+  assert_non_null(in);
+  size_t len = fread(text, 1, sizeof text - 1, in);
+  fclose(in);
+  text[len] = '\0';
+  FILE *out = fopen(path, "w");
+  assert_non_null(out);
+  const char *p = text;
+  const char *dirs = strstr(p, "\"../build/plugins\"");
+  assert_non_null(dirs);
+  fwrite(p, 1, (size_t)(dirs - p), out);
+  fputs(plugins, out);
+  p = dirs + strlen("\"../build/plugins\"");
+  const char *var = strstr(p, "\"../var/");
+  if (var) {
+    fwrite(p, 1, (size_t)(var - p), out);
+    fputs(store, out);
+    p = strchr(var + 1, '"') + 1;
+  }
+  fputs(p, out);
+  fclose(out);
+}
+
+static void check_and_run_example(const char *name, const char *const *tree, const char *const *log,
+                                  const char *const *summary) {
+  char cfg[400], tag[64];
+  child c;
+  copy_example(name, cfg, sizeof cfg);
+  snprintf(tag, sizeof tag, "%s-check", name);
+  const char *check[] = {"check", cfg, NULL};
+  assert_int_equal(run_tack(tag, check, &c), 0);
+  expect(c.out, "): ok");
+  for (size_t i = 0; tree[i]; i++)
+    expect(c.out, tree[i]);
+  snprintf(tag, sizeof tag, "%s-run", name);
+  const char *run[] = {"run", cfg, NULL};
+  assert_int_equal(run_tack(tag, run, &c), 0);
+  expect(c.out, "summary: every exchange reached the end of its data");
+  for (size_t i = 0; log[i]; i++)
+    expect(c.err, log[i]);
+  for (size_t i = 0; summary[i]; i++)
+    expect(c.out, summary[i]);
+}
+
+static void test_composite_examples(void **state) {
+  (void)state;
+  const char *tree1[] = {
+      "symbol BTC-USD on replay (enabled)\n"
+      "  composite blend: weighted, threshold 0.2 (bars 5m; evaluated on 5m bars)\n"
+      "    member trend (weight 2): bars 5m -> filter ha (heikin_ashi 1.0.0) -> strategy trend "
+      "(ema_cross 1.0.0) {fast=12, slow=26, mode=\"state\", source=\"close\", intrabar=false}\n",
+      "  composite vote: majority, quorum 2 of 3, vote_threshold 0 (bars 5m; evaluated on 5m "
+      "bars)\n"
+      "    member trend: bars 5m",
+      NULL};
+  const char *log1[] = {"BTC-USD signal", "ETH-USD signal", "weighted", "majority", NULL};
+  const char *sum1[] = {"  BTC-USD blend (composite): trend ", "  ETH-USD vote (composite): trend ",
+                        "strategies.reversion@ETH-USD (rsi_reversion)",
+                        "filters.ha@BTC-USD/breakout (heikin_ashi)", NULL};
+  check_and_run_example("composite", tree1, log1, sum1);
+
+  const char *tree2[] = {
+      "  composite entries: weighted, threshold 0.25 (bars 5m, 1h, 4h; evaluated on 5m bars)\n"
+      "    member trend_4h (weight 0, gate): bars 4h -> filter ha (heikin_ashi 1.0.0) -> strategy "
+      "trend_4h (supertrend_follow 1.0.0)",
+      "    member momentum_1h (weight 1): bars 1h -> strategy momentum_1h (macd_trend 1.0.0)",
+      NULL};
+  const char *log2[] = {
+      "[exchanges.replay] subscribed BTC-USD 5m bars (1h, 4h bars made from them)",
+      "BTC-USD signal", NULL};
+  const char *sum2[] = {"  BTC-USD entries (composite): trend_4h +0.000 (signal ",
+                        "gate); "
+                        "momentum_1h ",
+                        NULL};
+  check_and_run_example("mtf", tree2, log2, sum2);
+
+  const char *tree3[] = {
+      "  regime switch: hold 3 bars of 5m (bars 5m, 1h)\n"
+      "    detector: bars 1h -> strategy trendiness (macd_trend 1.0.0)",
+      "    regime up (strength above 0.4; on switch keep): bars 5m -> filter ha",
+      "    regime range (default; on switch reduce to 0.5): bars 5m -> strategy fade (bollinger "
+      "1.0.0)",
+      NULL};
+  const char *log3[] = {"BTC-USD regime switch: starts in ", "BTC-USD regime switch: switch ",
+                        "matched range for 3 bars; on_switch reduce", "BTC-USD signal", NULL};
+  const char *sum3[] = {"  BTC-USD regime switch: now ",
+                        "  ETH-USD switch (regime): detector "
+                        "trendiness ",
+                        NULL};
+  check_and_run_example("regime", tree3, log3, sum3);
+}
+
 static void test_usage(void **state) {
   (void)state;
   child c;
@@ -491,6 +595,7 @@ int main(void) {
       cmocka_unit_test(test_timeframes_config_error),
       cmocka_unit_test(test_multi_timeframe_run),
       cmocka_unit_test(test_demo_config),
+      cmocka_unit_test(test_composite_examples),
       cmocka_unit_test(test_usage),
   };
   /* Outside cmocka: a failed group setup would otherwise count as no

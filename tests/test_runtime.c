@@ -4,8 +4,9 @@
  * TACK_CONN_UP, the orderly stop at the end of the data, on request and
  * after --for, failures at start, the choice of where bars come from and
  * the refusal when nothing can provide them, signals emitted from a timer,
- * and state kept in the store across runs. How bars of other timeframes
- * are made and ordered is tested in test_mtf.c.
+ * state kept in the store across runs, and the tree of a one-strategy
+ * symbol. Composed strategies are tested in test_compose.c; how bars of
+ * other timeframes are made and ordered in test_mtf.c.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -127,6 +128,16 @@ static void test_pipeline_to_end_of_data(void **state) {
     assert_int_equal(s.trades, 0);
     assert_int_equal(s.dropped, 0);
   }
+  /* A symbol of one strategy is a tree of one entry, with its signal. */
+  tack_compose_entry e;
+  assert_int_equal(tack_runtime_tree_count(h.rt, 1), 1);
+  assert_int_equal(tack_runtime_tree_at(h.rt, 1, 0, &e), 0);
+  assert_string_equal(e.name, "trend");
+  assert_int_equal(e.parent, -1);
+  assert_true(e.has_signal && e.last.strength == -0.42);
+  assert_int_equal(tack_runtime_tree_at(h.rt, 1, 1, &e), TACK_ERANGE);
+  assert_int_equal(tack_runtime_tree_at(h.rt, 2, 0, &e), TACK_ERANGE);
+  assert_int_equal(tack_runtime_regime_count(h.rt, 0), 0);
   assert_int_equal(fx.rec->subscribes, 2);
   assert_int_equal(fx.rec->last_sub.channel, TACK_SUB_BARS);
   assert_int_equal(fx.rec->last_sub.timeframe_s, 60);
