@@ -130,6 +130,12 @@ struct rt_symbol {
   rt_pending *queue;
   size_t n_queue, cap_queue;
   int input_dropped; /* the current input was late or a duplicate somewhere */
+  /* Where the data begins: the first trade, and the start of the first
+   * complete source bar. A bar made from an interval that began before it
+   * would hold only part of that interval, so it is never delivered. */
+  int has_first_trade, has_start;
+  tack_time first_trade, start;
+  uint64_t partial; /* bars not delivered for that reason */
   /* The position the exchange last reported (ex_position), and whether
    * the strategies were told the position before the first bar. */
   int has_position;
@@ -1198,8 +1204,24 @@ static void pass_through(rt_series *se, const tack_bar *bar) {
   enqueue(se, bar);
 }
 
+/* A bar whose interval began before the data did: counted, logged once per
+ * symbol, never delivered (a 4h bar of three minutes would mislead every
+ * indicator fed with it). */
+static void drop_partial(rt_symbol *s, const tack_bar *bar) {
+  char tf[16], at[40];
+  if (s->partial++ == 0)
+    tack_log(TACK_LOG_INFO, NULL,
+             "%s: the %s bar of %s began before the data did and is not delivered; every "
+             "timeframe starts at its first whole interval",
+             s->symbol, tf_text(bar->timeframe_s, tf, sizeof tf), ts_text(bar->ts, at, sizeof at));
+}
+
 /* A source bar (streamed, or built from trades) into every series. */
 static void from_source(rt_symbol *s, const tack_bar *bar) {
+  if ((bar->flags & TACK_BAR_CLOSED) && !s->has_start) {
+    s->start = bar->ts;
+    s->has_start = 1;
+  }
   for (size_t k = 0; k < s->n_series; k++) {
     rt_series *se = &s->series[k];
     if (!se->rs) {
@@ -1218,13 +1240,25 @@ static void from_source(rt_symbol *s, const tack_bar *bar) {
 }
 
 static void on_built(void *data, const tack_bar *bar) {
-  if (bar->flags & TACK_BAR_CLOSED)
-    from_source(data, bar);
+  rt_symbol *s = data;
+  if (!(bar->flags & TACK_BAR_CLOSED))
+    return;
+  if (!s->has_start && s->has_first_trade && bar->ts < s->first_trade) {
+    drop_partial(s, bar); /* the first trade came after its interval began */
+    return;
+  }
+  from_source(s, bar);
 }
 
 static void on_resampled(void *data, const tack_bar *bar) {
-  if (bar->flags & TACK_BAR_CLOSED)
-    enqueue(data, bar);
+  rt_series *se = data;
+  if (!(bar->flags & TACK_BAR_CLOSED))
+    return;
+  if (!se->sym->has_start || bar->ts < se->sym->start) {
+    drop_partial(se->sym, bar);
+    return;
+  }
+  enqueue(se, bar);
 }
 
 static void on_bar_dropped(void *data, const tack_bar *in, int reason) {
@@ -1439,6 +1473,10 @@ int tack_runtime_ex_trade(tack_runtime *rt, tack_ctx *exc, const char *symbol,
   if (s->source != SRC_TRADES)
     return 0; /* bars feed this symbol; nothing else consumes trades yet */
   s->trades++;
+  if (!s->has_first_trade || trade->ts < s->first_trade) {
+    s->first_trade = trade->ts;
+    s->has_first_trade = 1;
+  }
   rc = tack_bar_builder_push(s->builder, trade);
   if (rc < 0) {
     char at[40];

@@ -407,6 +407,34 @@ static void test_multi_timeframe_from_a_native_timeframe(void **state) {
   run_free(&r);
 }
 
+/* Data that begins at 00:03: the 5m bar [00:00, 00:05) and the 1h bar
+ * [00:00, 01:00) would each hold only part of their interval, so neither is
+ * delivered; every timeframe starts at its first whole interval, and the
+ * first bar a strategy sees is therefore of its smallest timeframe. */
+static void test_partial_first_intervals_are_not_delivered(void **state) {
+  (void)state;
+  run r;
+  memset(&r, 0, sizeof r);
+  char ex[200];
+  snprintf(ex, sizeof ex,
+           "bars = 120; ramp = true; interval_ms = 1; timeframes = \"60\"; start = %lld;",
+           (long long)(START_S + 180));
+  write_config(&r, "partial", ex, "timeframes = [ \"5m\", \"1h\" ];", NULL);
+  assert_int_equal(load_and_build(&r), 0);
+  assert_int_equal(tack_runtime_run(r.rt), 0);
+  assert_int_equal(fx.rec->last_sub.timeframe_s, 60);
+  assert_true(fx.rec->n_seen > 0);
+  assert_int_equal(fx.rec->seen[0].bar.timeframe_s, 300);
+  assert_int_equal(fx.rec->seen[0].bar.ts, (START_S + 300) * NS);
+  for (int i = 0; i < fx.rec->n_seen; i++)
+    assert_true(fx.rec->seen[i].bar.ts >= (START_S + 180) * NS);
+  /* 00:05 .. 01:55, and 01:00 only: 02:00 .. 02:03 never closes. */
+  assert_int_equal(count_tf(300), 23);
+  assert_int_equal(count_tf(3600), 1);
+  check_order();
+  run_free(&r);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Bars built from trades                                                    */
 /* ------------------------------------------------------------------------ */
@@ -486,9 +514,10 @@ static void start_injector(injector *in, run *r, int replay, int n, tack_time af
   uv_timer_start(&in->timer, inject_tick, 5, 5);
 }
 
-/* For test_trades_in_flight_at_the_close: a trade 10 ms before the end of
- * a minute, then 200 ms later (by then past the end on the venue's clock)
- * one 5 ms before it; stop 1.5 s after. */
+/* For test_trades_in_flight_at_the_close: a trade at the start of a minute
+ * (so the minute's bar is whole) and one 10 ms before its end, then 200 ms
+ * later (by then past the end on the venue's clock) one 5 ms before it;
+ * stop 1.5 s after. */
 static void flight_tick(uv_timer_t *h) {
   injector *in = h->data;
   tack_time now = tack_runtime_now(in->rt);
@@ -499,16 +528,19 @@ static void flight_tick(uv_timer_t *h) {
   t.price = 100.0 + in->n_sent;
   t.size = 1.0 + in->n_sent;
   if (in->n_sent == 0) {
+    t.ts = START_S * NS;
+    tack_copy_text(t.id, sizeof t.id, "open");
+    inject(in, &t);
     t.ts = (START_S + 60) * NS - NS / 100;
     tack_copy_text(t.id, sizeof t.id, "first");
     inject(in, &t);
     in->stop_at = now + 1500 * (NS / 1000);
     in->after = now + 200 * (NS / 1000);
-  } else if (in->n_sent == 1 && now >= in->after) {
+  } else if (in->n_sent == 2 && now >= in->after) {
     t.ts = (START_S + 60) * NS - NS / 200;
     tack_copy_text(t.id, sizeof t.id, "in flight");
     inject(in, &t);
-  } else if (in->n_sent == 2 && now >= in->stop_at) {
+  } else if (in->n_sent == 3 && now >= in->stop_at) {
     uv_close((uv_handle_t *)&in->timer, NULL);
     tack_runtime_request_stop(in->rt, "the test is done", 0);
   }
@@ -570,14 +602,19 @@ static void test_bars_from_trades_closed_by_the_timer(void **state) {
   check_order();
   check_trade_bars(&in);
 
-  /* Every interval with a trade became a bar of each timeframe. */
+  /* Every interval with a trade became a bar of each timeframe, but for
+   * those that began before the first trade (the data): a bar of part of
+   * its interval is never delivered. The data begins at the first whole
+   * second from the first trade on. */
   const tack_time last = in.sent[in.n_sent - 1].ts;
+  const tack_time first = in.sent[0].ts;
+  const tack_time begin = first % NS == 0 ? first : first - first % NS + NS;
   for (uint32_t tf = 1; tf <= 2; tf++) {
     int want = 0;
     tack_time prev = -1;
     for (int i = 0; i < in.n_sent; i++) {
       tack_time bucket = in.sent[i].ts - in.sent[i].ts % ((tack_time)tf * NS);
-      want += bucket != prev;
+      want += bucket != prev && bucket >= begin;
       prev = bucket;
     }
     assert_int_equal(count_tf(tf), want);
@@ -614,21 +651,22 @@ static void test_gap_fill_from_the_timer(void **state) {
   assert_int_equal(tack_runtime_run(r.rt), 0);
   check_order();
   check_trade_bars(&in);
-  const tack_bar *last_real = NULL;
+  /* The trades' own second may have begun before the first of them (then
+   * it is not delivered); the fillers after it carry the last price. */
+  const tack_trade *last_trade = &in.sent[in.n_sent - 1];
+  const tack_time last_second = last_trade->ts - last_trade->ts % NS;
   int fillers = 0;
   for (int i = 0; i < fx.rec->n_seen; i++) {
     const tack_bar *b = &fx.rec->seen[i].bar;
     if (!(b->flags & TACK_BAR_FILLER)) {
       assert_int_equal(fillers, 0); /* fillers only after the trades stopped */
-      last_real = b;
       continue;
     }
-    assert_non_null(last_real);
     fillers++;
-    assert_true(b->open == last_real->close && b->high == last_real->close &&
-                b->low == last_real->close && b->close == last_real->close);
+    assert_true(b->open == last_trade->price && b->high == last_trade->price &&
+                b->low == last_trade->price && b->close == last_trade->price);
     assert_true(b->volume == 0.0);
-    assert_int_equal(b->ts, last_real->ts + (tack_time)fillers * NS);
+    assert_int_equal(b->ts, last_second + (tack_time)fillers * NS);
     assert_true(fx.rec->seen[i].now >= end_of(b));
   }
   assert_true(fillers >= 2);
@@ -682,10 +720,10 @@ static void test_trades_in_flight_at_the_close(void **state) {
   in.timer.data = &in;
   uv_timer_start(&in.timer, flight_tick, 5, 5);
   assert_int_equal(tack_runtime_run(r.rt), 0);
-  assert_int_equal(in.n_sent, 2);
+  assert_int_equal(in.n_sent, 3);
   assert_int_equal(fx.rec->n_seen, 1);
   check_trade_bars(&in);
-  assert_true(fx.rec->seen[0].bar.volume == in.sent[0].size + in.sent[1].size);
+  assert_true(fx.rec->seen[0].bar.volume == in.sent[0].size + in.sent[1].size + in.sent[2].size);
   assert_int_equal(stats_of(&r).dropped, 0);
   run_free(&r);
 }
@@ -829,6 +867,7 @@ int main(void) {
       cmocka_unit_test_setup(test_multi_timeframe_without_look_ahead, reset),
       cmocka_unit_test_setup(test_multi_timeframe_with_gaps, reset),
       cmocka_unit_test_setup(test_multi_timeframe_from_a_native_timeframe, reset),
+      cmocka_unit_test_setup(test_partial_first_intervals_are_not_delivered, reset),
       cmocka_unit_test_setup(test_bars_from_trades_closed_by_the_timer, reset),
       cmocka_unit_test_setup(test_gap_fill_from_the_timer, reset),
       cmocka_unit_test_setup(test_bars_from_replayed_trades, reset),
