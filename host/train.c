@@ -11,12 +11,15 @@
  */
 #include "train.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "alloc.h"
@@ -1258,14 +1261,39 @@ static void model_path(const run *r, char *buf, size_t cap) {
     snprintf(buf, cap, "%s", value);
 }
 
+/*
+ * tack train always trains from scratch, so the scorer is pointed at a fresh
+ * file beside its model ("m.json" -> "m.training-PID.json"; the extension
+ * picks the format): an existing model, even one trained on other features
+ * that the scorer would refuse to load, is no obstacle, and it is replaced
+ * only once training succeeded. Returns 1 when the model parameter now
+ * names scratch, 0 when the scorer has no model parameter to redirect.
+ */
+static int use_scratch_model(run *r, const char *model, char *scratch, size_t cap) {
+  config_setting_t *params = (config_setting_t *)r->st->inst.params;
+  config_setting_t *m = params ? config_setting_get_member(params, "model") : NULL;
+  const char *slash = strrchr(model, '/');
+  const char *dot = strrchr(model, '.');
+  if (!m || config_setting_type(m) != CONFIG_TYPE_STRING || !model[0])
+    return 0;
+  if (!dot || (slash && dot < slash))
+    dot = model + strlen(model);
+  int n =
+      snprintf(scratch, cap, "%.*s.training-%ld%s", (int)(dot - model), model, (long)getpid(), dot);
+  if (n < 0 || (size_t)n >= cap || config_setting_set_string(m, scratch) != CONFIG_TRUE)
+    return 0;
+  return 1;
+}
+
 static int train_scorer(run *r) {
   const tack_cfg_instance *ci = &r->st->inst;
+  char model[4200], scratch[4300];
+  model_path(r, model, sizeof model);
+  int scratched = use_scratch_model(r, model, scratch, sizeof scratch);
   int rc = tack_instance_new_scoped(ci, r->o.symbol, NULL, r->d, &r->ctx);
   if (rc != 0) {
     tack_diag_add(r->d, ci->file, ci->line, NULL,
-                  "strategies.%s: the scorer could not be configured, so it was not trained. "
-                  "tack train always trains from scratch; if the scorer refused its existing "
-                  "model file, move that file away (or point model elsewhere) and train again",
+                  "strategies.%s: the scorer could not be configured, so it was not trained",
                   ci->name);
     return rc;
   }
@@ -1287,13 +1315,21 @@ static int train_scorer(run *r) {
     return rc;
   }
   if (job.rc != 0) {
+    if (scratched)
+      unlink(scratch);
     tack_diag_add(r->d, ci->file, ci->line, NULL,
-                  "strategies.%s: plugin %s failed to train: %s (%s); its log above says why",
-                  ci->name, ci->plugin->desc->id, tack_strerror(job.rc), tack_err_name(job.rc));
+                  "strategies.%s: plugin %s failed to train: %s (%s); its log above says why%s",
+                  ci->name, ci->plugin->desc->id, tack_strerror(job.rc), tack_err_name(job.rc),
+                  scratched ? "; the model file was left as it was" : "");
     return job.rc;
   }
-  char model[4200];
-  model_path(r, model, sizeof model);
+  if (scratched && rename(scratch, model) != 0) {
+    tack_diag_add(r->d, ci->file, ci->line, NULL,
+                  "strategies.%s: trained, but the new model %s could not replace %s: %s; the "
+                  "new model is left there",
+                  ci->name, scratch, model, strerror(errno));
+    return TACK_EIO;
+  }
   fprintf(r->out, "trained in %.3f s (%.0f rows/s)%s%s\n", job.seconds,
           job.seconds > 0 ? (double)w->n_train / job.seconds : 0.0, model[0] ? ": model " : "",
           model);
