@@ -387,76 +387,6 @@ static void test_multi_timeframe_run(void **state) {
   expect(c.out, "summary: every exchange reached the end of its data");
 }
 
-/* configs/demo.cfg as shipped, with its plugin folder and store moved to
- * this build and a temporary folder; then the same demo with a second
- * timeframe. */
-static void write_demo(const char *path, const char *tf_from, const char *tf_to) {
-  char src[600], plugins[600], store[600];
-  const char *source_dir = getenv("TACK_SOURCE_DIR");
-  assert_non_null(source_dir);
-  snprintf(src, sizeof src, "%s/configs/demo.cfg", source_dir);
-  FILE *in = fopen(src, "r");
-  assert_non_null(in);
-  static char text[16384];
-  size_t len = fread(text, 1, sizeof text - 1, in);
-  fclose(in);
-  text[len] = '\0';
-  snprintf(plugins, sizeof plugins, "plugin_dirs = [ \"%s/plugins\" ];", getenv("TACK_BUILD_DIR"));
-  snprintf(store, sizeof store, "store = { path = \"%s/demo-store\"; };", tmp);
-  const char *from[] = {"plugin_dirs = [ \"../build/plugins\" ];",
-                        "store = { path = \"../var/demo\"; };", tf_from};
-  const char *to[] = {plugins, store, tf_to};
-  FILE *out = fopen(path, "w");
-  assert_non_null(out);
-  const char *p = text;
-  for (;;) {
-    const char *hit = NULL;
-    size_t which = 0;
-    for (size_t k = 0; k < 3; k++) {
-      const char *h = strstr(p, from[k]);
-      if (h && (!hit || h < hit)) {
-        hit = h;
-        which = k;
-      }
-    }
-    if (!hit)
-      break;
-    fwrite(p, 1, (size_t)(hit - p), out);
-    fputs(to[which], out);
-    p = hit + strlen(from[which]);
-  }
-  fputs(p, out);
-  fclose(out);
-  /* Each replacement was made: the demo still has those lines. */
-  for (size_t k = 0; k < 3; k++)
-    if (!strstr(text, from[k]))
-      fprintf(stderr, "configs/demo.cfg has no line %s\n", from[k]);
-  for (size_t k = 0; k < 3; k++)
-    assert_non_null(strstr(text, from[k]));
-}
-
-static void test_demo_config(void **state) {
-  (void)state;
-  char cfg[400];
-  snprintf(cfg, sizeof cfg, "%s/demo.cfg", tmp);
-  write_demo(cfg, "timeframe = \"5m\";", "timeframe = \"5m\";");
-  const char *args[] = {"run", cfg, NULL};
-  child c;
-  assert_int_equal(run_tack("demo", args, &c), 0);
-  expect(c.err, "[exchanges.replay] subscribed BTC-USD 5m bars");
-  expect(c.err, "BTC-USD signal");
-  expect(c.out, "summary: every exchange reached the end of its data");
-  expect(c.out, "  BTC-USD                     600");
-
-  snprintf(cfg, sizeof cfg, "%s/demo-mtf.cfg", tmp);
-  write_demo(cfg, "timeframe = \"5m\";", "timeframes = [ \"5m\", \"1h\" ];");
-  const char *mtf[] = {"run", cfg, NULL};
-  assert_int_equal(run_tack("demo-mtf", mtf, &c), 0);
-  expect(c.err, "[exchanges.replay] subscribed BTC-USD 5m bars (1h bars made from them)");
-  expect(c.out, "filters.ha@BTC-USD/1h (heikin_ashi)");
-  expect(c.out, "summary: every exchange reached the end of its data");
-}
-
 /* configs/<name>.cfg as a test runs it: plugins from this build, the store
  * (if any) in the test's folder. */
 static void copy_example(const char *name, char *path, size_t cap) {
@@ -508,6 +438,25 @@ static void check_and_run_example(const char *name, const char *const *tree, con
     expect(c.err, log[i]);
   for (size_t i = 0; summary[i]; i++)
     expect(c.out, summary[i]);
+}
+
+/* configs/demo.cfg, what `make run` runs: a regime entry switching between
+ * a gated multi-timeframe composite on Heikin-Ashi bars and reversion. */
+static void test_demo_config(void **state) {
+  (void)state;
+  const char *tree[] = {
+      "symbol BTC-USD on replay (enabled)\n  regime switch: hold 3 bars of 5m (bars 5m, 1h, 4h)\n",
+      "    regime up (strength above 0.4; on switch keep): composite trend: weighted, threshold "
+      "0.3 (bars 5m, 4h; evaluated on 5m bars)\n",
+      "      member higher (weight 0, gate): bars 4h -> strategy higher (supertrend_follow 1.0.0)",
+      "    regime range (default; on switch flatten): bars 5m -> strategy fade (bollinger 1.0.0)",
+      NULL};
+  const char *log[] = {"[exchanges.replay] subscribed BTC-USD 5m bars (1h, 4h bars made from them)",
+                       "BTC-USD signal", "ETH-USD signal", "regime", NULL};
+  const char *summary[] = {"  BTC-USD                    3000", "  ETH-USD                    3000",
+                           "BTC-USD regime switch: now ",
+                           "filters.ha@ETH-USD/supertrend (heikin_ashi)", NULL};
+  check_and_run_example("demo", tree, log, summary);
 }
 
 static void test_composite_examples(void **state) {
