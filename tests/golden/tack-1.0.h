@@ -29,7 +29,7 @@
  * Every vtable and table starts with its size in bytes as the writer saw it.
  * A reader checks that size before touching a field, so an old plugin runs on
  * a newer host (the host never reads past what the plugin declared) and a
- * plugin can test whether the host provides a service (TACK_HAS()).
+ * plugin can test whether the host provides a service (TACK_HOST_HAS()).
  *
  * The value types that cross the boundary (bars, trades, orders, ...) are
  * fixed for a major version. The layout fingerprint (TACK_LAYOUT_FINGERPRINT)
@@ -55,6 +55,12 @@
  * otherwise. A plugin that starts threads of its own must bring their results
  * back to the loop (an exchange adapter does this through the event loop
  * extension) before calling any host service.
+ *
+ * Re-entrancy: a plugin may call any host service from inside any of its
+ * callbacks (an adapter may report ex_* from inside a request). The host
+ * never calls back into an instance from inside a service call that
+ * instance is making (such work runs on a later turn of the loop), and
+ * never stops or destroys an instance from inside one of its calls.
  *
  * Ownership
  * ---------
@@ -113,46 +119,46 @@ extern "C" {
  *
  * XX(NAME, value, "message")
  */
-#define TACK_ERRNO_MAP(XX)                                                        \
-  XX(EINVAL, -20001, "invalid argument")                                          \
-  XX(ENOMEM, -20002, "out of memory")                                             \
-  XX(ENOENT, -20003, "not found")                                                 \
-  XX(EEXIST, -20004, "already exists")                                            \
-  XX(ESTATE, -20005, "not allowed in the current state")                          \
-  XX(ENOTSUP, -20006, "not supported")                                            \
-  XX(ERANGE, -20007, "value out of range")                                        \
-  XX(ETYPE, -20008, "wrong type")                                                 \
-  XX(EIO, -20009, "input/output error")                                           \
-  XX(ECONFIG, -20010, "invalid configuration")                                    \
-  XX(ETIMEDOUT, -20011, "timed out")                                              \
-  XX(EBUSY, -20012, "busy")                                                       \
-  XX(ENOSPC, -20013, "no space left in buffer")                                   \
-  XX(EPERM, -20014, "not permitted")                                              \
-  XX(EPARSE, -20015, "malformed input")                                           \
-  XX(ECLOSED, -20016, "closed")                                                   \
-  XX(EAUTH, -20017, "authentication failed")                                      \
-  XX(ERATELIMIT, -20018, "rate limited")                                          \
-  XX(ENOTCONN, -20019, "not connected")                                           \
-  XX(EREJECTED, -20020, "rejected by the venue")                                  \
-  XX(ENOFUNDS, -20021, "insufficient funds")                                      \
-  XX(EPLUGIN, -20022, "plugin failed")                                            \
-  XX(ELOAD_OPEN, -20100, "not a loadable shared object")                          \
-  XX(ELOAD_NOENTRY, -20101, "no tack_plugin_entry symbol")                        \
-  XX(ELOAD_MAGIC, -20102, "entry symbol is not a tack plugin list")               \
-  XX(ELOAD_ABI_MAJOR, -20103, "built for another ABI major version")              \
-  XX(ELOAD_ABI_MINOR, -20104, "needs a newer ABI minor version than this host")   \
-  XX(ELOAD_LAYOUT, -20105, "value type layout differs from this host")            \
-  XX(ELOAD_DESCRIPTOR, -20106, "malformed plugin descriptor")                     \
-  XX(ELOAD_KIND, -20107, "unknown plugin kind")                                   \
-  XX(ELOAD_VTABLE, -20108, "vtable too small or a required callback is missing") \
-  XX(ELOAD_DUPLICATE, -20109, "duplicate plugin id")                              \
+#define TACK_ERRNO_MAP(XX)                                                                         \
+  XX(EINVAL, -20001, "invalid argument")                                                           \
+  XX(ENOMEM, -20002, "out of memory")                                                              \
+  XX(ENOENT, -20003, "not found")                                                                  \
+  XX(EEXIST, -20004, "already exists")                                                             \
+  XX(ESTATE, -20005, "not allowed in the current state")                                           \
+  XX(ENOTSUP, -20006, "not supported")                                                             \
+  XX(ERANGE, -20007, "value out of range")                                                         \
+  XX(ETYPE, -20008, "wrong type")                                                                  \
+  XX(EIO, -20009, "input/output error")                                                            \
+  XX(ECONFIG, -20010, "invalid configuration")                                                     \
+  XX(ETIMEDOUT, -20011, "timed out")                                                               \
+  XX(EBUSY, -20012, "busy")                                                                        \
+  XX(ENOSPC, -20013, "no space left in buffer")                                                    \
+  XX(EPERM, -20014, "not permitted")                                                               \
+  XX(EPARSE, -20015, "malformed input")                                                            \
+  XX(ECLOSED, -20016, "closed")                                                                    \
+  XX(EAUTH, -20017, "authentication failed")                                                       \
+  XX(ERATELIMIT, -20018, "rate limited")                                                           \
+  XX(ENOTCONN, -20019, "not connected")                                                            \
+  XX(EREJECTED, -20020, "rejected by the venue")                                                   \
+  XX(ENOFUNDS, -20021, "insufficient funds")                                                       \
+  XX(EPLUGIN, -20022, "plugin failed")                                                             \
+  XX(ELOAD_OPEN, -20100, "not a loadable shared object")                                           \
+  XX(ELOAD_NOENTRY, -20101, "no tack_plugin_entry symbol")                                         \
+  XX(ELOAD_MAGIC, -20102, "entry symbol is not a tack plugin list")                                \
+  XX(ELOAD_ABI_MAJOR, -20103, "built for another ABI major version")                               \
+  XX(ELOAD_ABI_MINOR, -20104, "needs a newer ABI minor version than this host")                    \
+  XX(ELOAD_LAYOUT, -20105, "value type layout differs from this host")                             \
+  XX(ELOAD_DESCRIPTOR, -20106, "malformed plugin descriptor")                                      \
+  XX(ELOAD_KIND, -20107, "unknown plugin kind")                                                    \
+  XX(ELOAD_VTABLE, -20108, "vtable too small or a required callback is missing")                   \
+  XX(ELOAD_DUPLICATE, -20109, "duplicate plugin id")                                               \
   XX(ELOAD_PERM, -20110, "plugin file or folder is writable by others")
 
 enum {
 #define TACK_ERR_ENUM_(name, value, msg) TACK_##name = (value),
   TACK_ERRNO_MAP(TACK_ERR_ENUM_)
 #undef TACK_ERR_ENUM_
-  TACK_OK = 0
+      TACK_OK = 0
 };
 
 /* The message for an error code; never NULL. Usable by host and plugins. */
@@ -160,8 +166,8 @@ static inline const char *tack_strerror(int err) {
   switch (err) {
   case 0:
     return "ok";
-#define TACK_ERR_MSG_(name, value, msg) \
-  case (value):                         \
+#define TACK_ERR_MSG_(name, value, msg)                                                            \
+  case (value):                                                                                    \
     return msg;
     TACK_ERRNO_MAP(TACK_ERR_MSG_)
 #undef TACK_ERR_MSG_
@@ -175,8 +181,8 @@ static inline const char *tack_err_name(int err) {
   switch (err) {
   case 0:
     return "TACK_OK";
-#define TACK_ERR_NAME_(name, value, msg) \
-  case (value):                          \
+#define TACK_ERR_NAME_(name, value, msg)                                                           \
+  case (value):                                                                                    \
     return "TACK_" #name;
     TACK_ERRNO_MAP(TACK_ERR_NAME_)
 #undef TACK_ERR_NAME_
@@ -281,13 +287,14 @@ typedef int64_t tack_time;
 #define TACK_SUB_BOOK 4u   /* order book to depth levels */
 
 /* tack_exchange_caps.flags */
-#define TACK_CAP_SHORTS 0x1u               /* negative positions on some instruments */
-#define TACK_CAP_STOP_ORDERS 0x2u          /* native stop and stop-limit orders */
-#define TACK_CAP_OCO 0x4u                  /* native one-cancels-other */
-#define TACK_CAP_BRACKET 0x8u              /* native take-profit + stop bracket */
+#define TACK_CAP_SHORTS 0x1u                /* negative positions on some instruments */
+#define TACK_CAP_STOP_ORDERS 0x2u           /* native stop and stop-limit orders */
+#define TACK_CAP_OCO 0x4u                   /* native one-cancels-other */
+#define TACK_CAP_BRACKET 0x8u               /* native take-profit + stop bracket */
 #define TACK_CAP_CANCEL_ON_DISCONNECT 0x10u /* venue cancels orders when we drop */
-#define TACK_CAP_HISTORY 0x20u             /* history() backfills bars */
-#define TACK_CAP_SIMULATED 0x40u           /* not a real venue (paper/backtest) */
+#define TACK_CAP_HISTORY 0x20u              /* history() backfills bars */
+#define TACK_CAP_SIMULATED 0x40u            /* not a real venue (paper/backtest) */
+#define TACK_CAP_TRADES 0x80u               /* streams public trades (TACK_SUB_TRADES) */
 
 /* tack_param_spec.type */
 #define TACK_PARAM_INT 1u
@@ -298,6 +305,9 @@ typedef int64_t tack_time;
 /* tack_param_spec.flags */
 #define TACK_PARAM_REQUIRED 0x1u /* no default: the config must set it */
 #define TACK_PARAM_SECRET 0x2u   /* never logged or printed (API keys, paths to keys) */
+/* STRING: a file path; a relative one is read relative to the folder of the
+ * config file that sets it, whatever the working directory. */
+#define TACK_PARAM_PATH 0x4u
 
 /* ------------------------------------------------------------------------ */
 /* Value types that cross the boundary                                       */
@@ -316,7 +326,7 @@ typedef struct tack_bar {
   double high;
   double low;
   double close;
-  double volume;       /* base units traded in the interval; may be 0 */
+  double volume;        /* base units traded in the interval; may be 0 */
   uint32_t timeframe_s; /* interval length in seconds */
   uint32_t flags;       /* TACK_BAR_*; a bar without CLOSED is provisional */
 } tack_bar;
@@ -353,13 +363,13 @@ typedef struct tack_book_level {
 typedef struct tack_order_request {
   char client_id[TACK_ORDER_ID_MAX]; /* empty: the host assigns a unique one */
   char symbol[TACK_SYMBOL_MAX];
-  uint32_t side;    /* TACK_SIDE_* */
-  uint32_t type;    /* TACK_ORDER_* */
-  uint32_t tif;     /* TACK_TIF_*; 0 means GTC (MARKET: IOC) */
-  uint32_t flags;   /* TACK_ORDER_* flags */
-  double quantity;  /* > 0, in the instrument's size units */
-  double limit_price; /* LIMIT and STOP_LIMIT, else 0 */
-  double stop_price;  /* STOP and STOP_LIMIT, else 0 */
+  uint32_t side;       /* TACK_SIDE_* */
+  uint32_t type;       /* TACK_ORDER_* */
+  uint32_t tif;        /* TACK_TIF_*; 0 means GTC (MARKET: IOC) */
+  uint32_t flags;      /* TACK_ORDER_* flags */
+  double quantity;     /* > 0, in the instrument's size units */
+  double limit_price;  /* LIMIT and STOP_LIMIT, else 0 */
+  double stop_price;   /* STOP and STOP_LIMIT, else 0 */
   tack_time expire_at; /* TACK_TIF_GTD, else 0 */
   tack_time ts;        /* when it was created (host clock); set by the host */
   uint8_t reserved[16];
@@ -374,13 +384,13 @@ typedef struct tack_order_update {
   uint32_t status; /* TACK_STATUS_* */
   uint32_t side;
   uint32_t type;
-  int32_t error; /* a TACK_E* code for REJECTED, else 0 */
+  int32_t error;    /* a TACK_E* code for REJECTED, else 0 */
   double quantity;  /* ordered */
   double filled;    /* cumulative filled */
   double avg_price; /* average fill price, 0 when nothing filled */
   double limit_price;
   double stop_price;
-  double fees; /* cumulative, in the quote currency */
+  double fees;                  /* cumulative, in the quote currency */
   char reason[TACK_REASON_MAX]; /* venue's reject or cancel reason, may be empty */
 } tack_order_update;
 
@@ -422,8 +432,8 @@ typedef struct tack_position {
 /* A strategy's or scorer's opinion. */
 typedef struct tack_signal {
   tack_time ts;
-  double strength;   /* [-1, +1]: -1 fully short, 0 flat, +1 fully long */
-  double confidence; /* [0, 1] */
+  double strength;              /* [-1, +1]: -1 fully short, 0 flat, +1 fully long */
+  double confidence;            /* [0, 1] */
   char reason[TACK_REASON_MAX]; /* short text for logs and attribution */
 } tack_signal;
 
@@ -433,15 +443,15 @@ typedef struct tack_instrument {
   char base[TACK_CURRENCY_MAX];
   char quote[TACK_CURRENCY_MAX];
   char settle[TACK_CURRENCY_MAX];
-  uint32_t type;  /* TACK_INSTR_SPOT ... */
-  uint32_t flags; /* TACK_INSTR_* flags */
+  uint32_t type;          /* TACK_INSTR_SPOT ... */
+  uint32_t flags;         /* TACK_INSTR_* flags */
   double price_increment; /* tick size */
   double size_increment;  /* lot size */
   double min_size;
-  double min_notional;    /* in quote currency, 0 when none */
-  double contract_size;   /* 1 for spot */
-  double strike;          /* options, else 0 */
-  tack_time expiry;       /* futures and options, else 0 */
+  double min_notional;  /* in quote currency, 0 when none */
+  double contract_size; /* 1 for spot */
+  double strike;        /* options, else 0 */
+  tack_time expiry;     /* futures and options, else 0 */
 } tack_instrument;
 
 /* What an exchange adapter is asked to stream. */
@@ -486,37 +496,27 @@ TACK_STATIC_ASSERT_(sizeof(tack_subscription) == 80, "tack_subscription layout")
 /*
  * A summary of the value type layout as this compiler sees it. The host
  * compares a plugin's fingerprint with its own and refuses a mismatch. It is
- * an integer constant expression, usable in static initializers.
+ * an integer constant expression, usable in static initializers: FNV-1a
+ * style steps over the pointer size, the size of every value type and one
+ * offset.
  */
-#define TACK_LAYOUT_FP_STEP_(h, s) (((h) * UINT64_C(1099511628211)) ^ (uint64_t)(s))
-#define TACK_LAYOUT_FINGERPRINT                                                        \
-  TACK_LAYOUT_FP_STEP_(                                                                \
-      TACK_LAYOUT_FP_STEP_(                                                            \
-          TACK_LAYOUT_FP_STEP_(                                                        \
-              TACK_LAYOUT_FP_STEP_(                                                    \
-                  TACK_LAYOUT_FP_STEP_(                                                \
-                      TACK_LAYOUT_FP_STEP_(                                            \
-                          TACK_LAYOUT_FP_STEP_(                                        \
-                              TACK_LAYOUT_FP_STEP_(                                    \
-                                  TACK_LAYOUT_FP_STEP_(                                \
-                                      TACK_LAYOUT_FP_STEP_(                            \
-                                          TACK_LAYOUT_FP_STEP_(                        \
-                                              TACK_LAYOUT_FP_STEP_(                    \
-                                                  TACK_LAYOUT_FP_STEP_(                \
-                                                      UINT64_C(14695981039346656037),  \
-                                                      sizeof(void *)),                 \
-                                                  sizeof(tack_bar)),                   \
-                                              sizeof(tack_trade)),                     \
-                                          sizeof(tack_quote)),                         \
-                                      sizeof(tack_book_level)),                        \
-                                  sizeof(tack_order_request)),                         \
-                              sizeof(tack_order_update)),                              \
-                          sizeof(tack_fill)),                                          \
-                      sizeof(tack_balance)),                                           \
-                  sizeof(tack_position)),                                              \
-              sizeof(tack_signal)),                                                    \
-          sizeof(tack_instrument)),                                                    \
-      sizeof(tack_subscription) + offsetof(tack_order_update, fees))
+#define TACK_LAYOUT_FP_STEP_(h, s) (((h)*UINT64_C(1099511628211)) ^ (uint64_t)(s))
+#define TACK_LAYOUT_FP_0_ UINT64_C(14695981039346656037)
+#define TACK_LAYOUT_FP_1_ TACK_LAYOUT_FP_STEP_(TACK_LAYOUT_FP_0_, sizeof(void *))
+#define TACK_LAYOUT_FP_2_ TACK_LAYOUT_FP_STEP_(TACK_LAYOUT_FP_1_, sizeof(tack_bar))
+#define TACK_LAYOUT_FP_3_ TACK_LAYOUT_FP_STEP_(TACK_LAYOUT_FP_2_, sizeof(tack_trade))
+#define TACK_LAYOUT_FP_4_ TACK_LAYOUT_FP_STEP_(TACK_LAYOUT_FP_3_, sizeof(tack_quote))
+#define TACK_LAYOUT_FP_5_ TACK_LAYOUT_FP_STEP_(TACK_LAYOUT_FP_4_, sizeof(tack_book_level))
+#define TACK_LAYOUT_FP_6_ TACK_LAYOUT_FP_STEP_(TACK_LAYOUT_FP_5_, sizeof(tack_order_request))
+#define TACK_LAYOUT_FP_7_ TACK_LAYOUT_FP_STEP_(TACK_LAYOUT_FP_6_, sizeof(tack_order_update))
+#define TACK_LAYOUT_FP_8_ TACK_LAYOUT_FP_STEP_(TACK_LAYOUT_FP_7_, sizeof(tack_fill))
+#define TACK_LAYOUT_FP_9_ TACK_LAYOUT_FP_STEP_(TACK_LAYOUT_FP_8_, sizeof(tack_balance))
+#define TACK_LAYOUT_FP_10_ TACK_LAYOUT_FP_STEP_(TACK_LAYOUT_FP_9_, sizeof(tack_position))
+#define TACK_LAYOUT_FP_11_ TACK_LAYOUT_FP_STEP_(TACK_LAYOUT_FP_10_, sizeof(tack_signal))
+#define TACK_LAYOUT_FP_12_ TACK_LAYOUT_FP_STEP_(TACK_LAYOUT_FP_11_, sizeof(tack_instrument))
+#define TACK_LAYOUT_FINGERPRINT                                                                    \
+  TACK_LAYOUT_FP_STEP_(TACK_LAYOUT_FP_12_,                                                         \
+                       sizeof(tack_subscription) + offsetof(tack_order_update, fees))
 
 /* ------------------------------------------------------------------------ */
 /* Parameters                                                                */
@@ -529,16 +529,22 @@ TACK_STATIC_ASSERT_(sizeof(tack_subscription) == 80, "tack_subscription layout")
  * An array of specs ends with an entry whose name is NULL.
  */
 typedef struct tack_param_spec {
-  const char *name;    /* config key, [a-z0-9_]+ */
-  uint32_t type;       /* TACK_PARAM_* */
-  uint32_t flags;      /* TACK_PARAM_REQUIRED */
-  double min;          /* INT and DOUBLE: inclusive bounds (min > max: unbounded) */
+  const char *name; /* config key, [a-z0-9_]+ */
+  uint32_t type;    /* TACK_PARAM_* */
+  uint32_t flags;   /* TACK_PARAM_REQUIRED, _SECRET, _PATH */
+  double min;       /* INT and DOUBLE: inclusive bounds; none when min > max or both are 0 */
   double max;
   double def;          /* INT, DOUBLE, BOOL (0 or 1) default */
   const char *def_str; /* STRING default, may be NULL */
   const char *choices; /* STRING: allowed values separated by '|', or NULL for any */
   const char *help;    /* one line for people */
 } tack_param_spec;
+
+/* True when the spec's bounds apply. A spec left zeroed by a designated
+ * initializer (min = max = 0) is unbounded, not "only 0". */
+static inline int tack_param_bounded(const tack_param_spec *spec) {
+  return spec->min <= spec->max && !(spec->min == 0 && spec->max == 0);
+}
 
 /* Output column of an indicator. An array ends with a NULL name. */
 typedef struct tack_output_spec {
@@ -557,9 +563,33 @@ typedef struct tack_ctx tack_ctx;
 typedef void (*tack_timer_cb)(void *user, uint64_t timer_id);
 
 /*
+ * An indicator a plugin opened with host->ind_open(). The fields are the
+ * indicator plugin's own update and instance, so that a strategy feeds it
+ * bars with one indirect call (tack_ind_update) and no host in between.
+ * Owned by the host: valid until ind_close() or the owner's destroy; read
+ * the fields, never write them.
+ */
+typedef struct tack_ind {
+  uint32_t size;      /* sizeof(tack_ind) as the host saw it */
+  uint32_t n_outputs; /* columns update() writes */
+  int32_t lookback;   /* index of the first bar with output, -1 when unknown */
+  uint32_t reserved;
+  const tack_output_spec *outputs; /* NULL-name terminated */
+  int (*update)(void *self, const tack_bar *bar, double *out);
+  void *self;
+} tack_ind;
+
+/* Feed one bar; the indicator update contract: 1 with out[0 .. n_outputs)
+ * written, 0 while warming up, a TACK_E* code on error. A provisional bar
+ * (no TACK_BAR_CLOSED) leaves the indicator's state unchanged. */
+static inline int tack_ind_update(const tack_ind *ind, const tack_bar *bar, double *out) {
+  return ind->update(ind->self, bar, out);
+}
+
+/*
  * The services the host offers. One table, owned by the host, valid for the
  * life of every instance. Fields are only appended; check availability of a
- * field added after 1.0 with TACK_HAS(host, field) before calling it.
+ * field added after 1.0 with TACK_HOST_HAS(host, field) before calling it.
  */
 typedef struct tack_host {
   uint32_t size;      /* sizeof(tack_host) as the host saw it */
@@ -595,8 +625,9 @@ typedef struct tack_host {
   int (*param_error)(tack_ctx *ctx, const char *key, const char *fmt, ...) TACK_PRINTF(3, 4);
 
   /*
-   * Persistent key-value storage, namespaced to this instance (bot, plugin
-   * id, instance name): two instances never see each other's keys. Keys up
+   * Persistent key-value storage, namespaced to this instance (bot name,
+   * config section, instance name; an instance serving one symbol is named
+   * "<name>@<symbol>"): two instances never see each other's keys. Keys up
    * to 255 bytes. kv_get copies at most cap bytes into buf and sets *len to
    * the full length (TACK_ENOSPC when cap was too small, TACK_ENOENT when
    * absent). Writes are durable when the call returns.
@@ -657,12 +688,30 @@ typedef struct tack_host {
   /* A venue message the adapter could not use: type names it, detail says
    * why. Counted and logged by the host, never silently dropped. */
   int (*ex_error)(tack_ctx *ctx, const char *type, int err, const char *detail);
+
+  /*
+   * Open an indicator plugin for this instance's own use, from a spec
+   * "ID[:PARAMS]": positional values in the order of the indicator's
+   * parameter spec and/or name=value pairs ("ema:12", "macd:12,26,9",
+   * "bbands:period=20,nbdevup=2.5"). The parameters are checked against the
+   * indicator's spec; an error is logged naming the spec and returned
+   * (TACK_ENOENT for an unknown id, TACK_ETYPE for another kind,
+   * TACK_ECONFIG for bad parameters). Call from create, configure or start
+   * (TACK_ESTATE otherwise); a failure during create or configure is
+   * reported at the instance's config file and line and fails the instance,
+   * like param_error. Each call makes a new, independent indicator. It lives
+   * until ind_close or until this instance is destroyed.
+   */
+  int (*ind_open)(tack_ctx *ctx, const char *spec, const tack_ind **out);
+  /* Forget everything the indicator has seen, as if just opened. Any state. */
+  void (*ind_reset)(tack_ctx *ctx, const tack_ind *ind);
+  /* Destroy it now rather than with the instance. Any state. */
+  void (*ind_close)(tack_ctx *ctx, const tack_ind *ind);
 } tack_host;
 
 /* True when the host table provides `field` (for fields appended after 1.0). */
-#define TACK_HOST_HAS(host, field)                                            \
-  ((host)->size >= offsetof(tack_host, field) + sizeof((host)->field) && \
-   (host)->field != NULL)
+#define TACK_HOST_HAS(host, field)                                                                 \
+  ((host)->size >= offsetof(tack_host, field) + sizeof((host)->field) && (host)->field != NULL)
 
 /* Extension "tack.loop/1": the host's event loop, for adapters that do I/O.
  * loop is a uv_loop_t* (libuv), typed void* so this header stays free of it.
@@ -771,7 +820,9 @@ typedef struct tack_scorer_vtable {
  *             (the previous signal stands), or a TACK_E* code. A bar of a
  *             higher timeframe arrives only once closed.
  * on_position optional. The symbol's current position: once before the first
- *             bar (a strategy may be started mid-trade) and after every fill.
+ *             bar (a strategy may be started mid-trade), whenever the venue
+ *             or the trader reports a new one, and when a regime switch
+ *             brings the strategy in.
  * on_fill     optional. Each execution of an order for the symbol.
  */
 typedef struct tack_strategy_vtable {
@@ -785,7 +836,7 @@ typedef struct tack_strategy_vtable {
 
 /* What a venue can do, filled in by exchange.caps(). */
 typedef struct tack_exchange_caps {
-  uint32_t size; /* set by the host before the call */
+  uint32_t size;  /* set by the host before the call */
   uint32_t flags; /* TACK_CAP_* */
   /* Bar timeframes the venue streams natively, in seconds, 0-terminated.
    * The host builds every other timeframe from these or from trades. */
@@ -831,8 +882,8 @@ typedef struct tack_exchange_vtable {
   int (*instruments)(void *self, uint64_t req);
   int (*subscribe)(void *self, const tack_subscription *sub);
   int (*unsubscribe)(void *self, const tack_subscription *sub);
-  int (*history)(void *self, uint64_t req, const char *symbol, uint32_t timeframe_s,
-                 tack_time from, tack_time to);
+  int (*history)(void *self, uint64_t req, const char *symbol, uint32_t timeframe_s, tack_time from,
+                 tack_time to);
   int (*submit)(void *self, const tack_order_request *req);
   int (*cancel)(void *self, const char *client_id, const char *venue_id);
   int (*reconcile)(void *self, uint64_t req, tack_time since);
@@ -844,12 +895,12 @@ typedef struct tack_exchange_vtable {
 
 /* One plugin. Static data; the host only reads it. */
 typedef struct tack_plugin_desc {
-  uint32_t size; /* sizeof(tack_plugin_desc) */
-  uint32_t kind; /* TACK_KIND_* */
-  const char *id;          /* unique among all plugins: [a-z0-9_.-]+, e.g. "ema" */
-  const char *name;        /* for people: "Exponential moving average" */
-  const char *version;     /* the plugin's own version, "1.2.0" */
-  const char *description; /* one or two sentences */
+  uint32_t size;                 /* sizeof(tack_plugin_desc) */
+  uint32_t kind;                 /* TACK_KIND_* */
+  const char *id;                /* unique among all plugins: [a-z0-9_.-]+, e.g. "ema" */
+  const char *name;              /* for people: "Exponential moving average" */
+  const char *version;           /* the plugin's own version, "1.2.0" */
+  const char *description;       /* one or two sentences */
   const tack_param_spec *params; /* NULL-name terminated; NULL for none */
   const void *vtable;            /* tack_<kind>_vtable, starts with its size */
 } tack_plugin_desc;
@@ -874,8 +925,8 @@ typedef struct tack_plugin_list {
 #ifdef __cplusplus
 #define TACK_ENTRY_DEFINITION_ extern "C" TACK_EXPORT const tack_plugin_list tack_plugin_entry
 #else
-#define TACK_ENTRY_DEFINITION_                                          \
-  TACK_EXPORT extern const tack_plugin_list tack_plugin_entry; \
+#define TACK_ENTRY_DEFINITION_                                                                     \
+  TACK_EXPORT extern const tack_plugin_list tack_plugin_entry;                                     \
   TACK_EXPORT const tack_plugin_list tack_plugin_entry
 #endif
 
@@ -886,15 +937,15 @@ typedef struct tack_plugin_list {
  *
  * Pointers to tack_plugin_desc; one or more.
  */
-#define TACK_PLUGINS(...)                                                              \
-  static const tack_plugin_desc *const tack_plugins_list_[] = {__VA_ARGS__};           \
-  TACK_ENTRY_DEFINITION_ = {                                                           \
-      TACK_MAGIC,                                                                      \
-      (uint32_t)sizeof(tack_plugin_list),                                              \
-      TACK_ABI_MAJOR,                                                                  \
-      TACK_ABI_MINOR,                                                                  \
-      (uint32_t)(sizeof(tack_plugins_list_) / sizeof(tack_plugins_list_[0])),          \
-      TACK_LAYOUT_FINGERPRINT,                                                         \
+#define TACK_PLUGINS(...)                                                                          \
+  static const tack_plugin_desc *const tack_plugins_list_[] = {__VA_ARGS__};                       \
+  TACK_ENTRY_DEFINITION_ = {                                                                       \
+      TACK_MAGIC,                                                                                  \
+      (uint32_t)sizeof(tack_plugin_list),                                                          \
+      TACK_ABI_MAJOR,                                                                              \
+      TACK_ABI_MINOR,                                                                              \
+      (uint32_t)(sizeof(tack_plugins_list_) / sizeof(tack_plugins_list_[0])),                      \
+      TACK_LAYOUT_FINGERPRINT,                                                                     \
       tack_plugins_list_}
 
 /* Helpers for plugin code. */
