@@ -31,132 +31,23 @@
 #include "log.h"
 #include "params.h"
 #include "store.h"
+#include "utc.h"
 
 /* The store `tack data` uses when nothing names one. */
 #define DEFAULT_STORE "./var/store"
-/* Longest ISO-8601 time format_iso() writes, with its NUL. */
+/* Longest ISO-8601 time tack_utc_format() writes, with its NUL. */
 #define ISO_MAX 40
 /* Most timeframes of one scorer (config.h's limit for one entry). */
 #define MAX_TFS TACK_MAX_TIMEFRAMES
 /* Bars one filter may make from one input: the running host's limit. */
 #define FILTER_CAP 64
 
-/* ------------------------------------------------------------------------ */
-/* UTC times                                                                 */
-/* ------------------------------------------------------------------------ */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back (H.
- * Hinnant's algorithms), as `tack data` reads and writes times. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = (unsigned)(y - era * 400);
-  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  unsigned doe = (unsigned)(z - era * 146097);
-  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-/* "2021-01-01T06:00:00Z", with decimals only when t has them. */
-static void format_iso(tack_time t, char *buf, size_t cap) {
-  int64_t secs = floor_div(t, TACK_NS_PER_SEC);
-  int64_t frac = t - secs * TACK_NS_PER_SEC;
-  int64_t days = floor_div(secs, 86400);
-  int64_t sod = secs - days * 86400;
-  int64_t y;
-  unsigned m, d;
-  civil_from_days(days, &y, &m, &d);
-  int n = snprintf(buf, cap, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, m, d,
-                   (unsigned)(sod / 3600), (unsigned)(sod / 60 % 60), (unsigned)(sod % 60));
-  if (n < 0 || (size_t)n >= cap)
-    return;
-  if (frac) {
-    int width = 9;
-    for (; frac % 10 == 0; frac /= 10)
-      width--;
-    snprintf(buf + n, cap - (size_t)n, ".%0*lldZ", width, (long long)frac);
-  } else {
-    snprintf(buf + n, cap - (size_t)n, "Z");
-  }
-}
-
-/* Reads exactly n digits at *p into *v. */
-static int digits(const char **p, const char *end, int n, unsigned *v) {
-  *v = 0;
-  for (int i = 0; i < n; i++, (*p)++) {
-    if (*p >= end || **p < '0' || **p > '9')
-      return -1;
-    *v = *v * 10 + (unsigned)(**p - '0');
-  }
-  return 0;
-}
-
-/* YYYY-MM-DD[(T| )HH:MM[:SS[.fraction]]][Z], UTC. */
-static int parse_iso(const char *s, tack_time *out) {
-  const char *p = s, *end = s + strlen(s);
-  unsigned y, mo, d, h = 0, mi = 0, sec = 0;
-  uint64_t frac = 0;
-  static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-  if (digits(&p, end, 4, &y) || p >= end || *p++ != '-' || digits(&p, end, 2, &mo) || p >= end ||
-      *p++ != '-' || digits(&p, end, 2, &d))
-    return TACK_EPARSE;
-  if (p < end && (*p == 'T' || *p == ' ')) {
-    p++;
-    if (digits(&p, end, 2, &h) || p >= end || *p++ != ':' || digits(&p, end, 2, &mi))
-      return TACK_EPARSE;
-    if (p < end && *p == ':') {
-      p++;
-      if (digits(&p, end, 2, &sec))
-        return TACK_EPARSE;
-      if (p < end && *p == '.') {
-        int fd = 0;
-        for (p++; p < end && *p >= '0' && *p <= '9'; p++, fd++) {
-          if (fd == 9)
-            return TACK_EPARSE;
-          frac = frac * 10 + (uint64_t)(*p - '0');
-        }
-        if (fd == 0)
-          return TACK_EPARSE;
-        for (; fd < 9; fd++)
-          frac *= 10;
-      }
-    }
-  }
-  if (p < end && *p == 'Z')
-    p++;
-  if (p != end || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59)
-    return TACK_EPARSE;
-  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (d > mdays[mo - 1] + (mo == 2 && leap))
-    return TACK_EPARSE;
-  int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-  *out = secs * TACK_NS_PER_SEC + (int64_t)frac; /* years 0000-9999 fit */
-  return 0;
-}
-
 int tack_train_parse_time(const char *text, tack_time *out) {
   size_t n = strlen(text);
   int date = n >= 5 && text[4] == '-';
   for (int i = 0; date && i < 4; i++)
     date = text[i] >= '0' && text[i] <= '9';
-  return date ? parse_iso(text, out) : tack_candles_parse_seconds(text, n, out);
+  return date ? tack_utc_parse(text, out) : tack_candles_parse_seconds(text, n, out);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -939,8 +830,8 @@ static int load_config(run *r, const char *path) {
   }
   if (r->o.from >= r->o.to) {
     char a[ISO_MAX], b[ISO_MAX];
-    format_iso(r->o.from, a, sizeof a);
-    format_iso(r->o.to, b, sizeof b);
+    tack_utc_format(r->o.from, a, sizeof a);
+    tack_utc_format(r->o.to, b, sizeof b);
     tack_diag_add(r->d, NULL, 0, NULL,
                   "the training period is empty: from %s is not before to %s (from the train "
                   "group and --from/--to)",
@@ -1105,7 +996,7 @@ static tack_time align_up(tack_time t, uint32_t tf) {
   tack_time step = (tack_time)tf * TACK_NS_PER_SEC;
   if (t == INT64_MIN || t > INT64_MAX - step)
     return t;
-  return floor_div(t + step - 1, step) * step;
+  return tack_floor_div(t + step - 1, step) * step;
 }
 
 static void series_name(const run *r, char *buf, size_t cap) {
@@ -1187,8 +1078,8 @@ static void label_summary(const run *r, const double *y, uint64_t n, char *buf, 
 static void print_set(const run *r, const char *what, uint64_t first, uint64_t n, FILE *out) {
   char a[ISO_MAX] = "-", b[ISO_MAX] = "-", lab[96];
   if (n) {
-    format_iso(r->rows.ts[first], a, sizeof a);
-    format_iso(r->rows.ts[first + n - 1], b, sizeof b);
+    tack_utc_format(r->rows.ts[first], a, sizeof a);
+    tack_utc_format(r->rows.ts[first + n - 1], b, sizeof b);
   }
   label_summary(r, r->rows.y + first, n, lab, sizeof lab);
   fprintf(out, "  %-10s %8llu rows  %s .. %s  %s\n", what, (unsigned long long)n, a, b, lab);
@@ -1204,8 +1095,8 @@ static void print_report(const run *r) {
   tack_timeframe_format(st->timeframes[0], base, sizeof base);
   fprintf(out, "train scorer %s (%s %s) on %s\n", st->inst.name, desc->id, desc->version,
           r->o.symbol);
-  format_iso(w->first_bar, a, sizeof a);
-  format_iso(w->last_bar, b, sizeof b);
+  tack_utc_format(w->first_bar, a, sizeof a);
+  tack_utc_format(w->last_bar, b, sizeof b);
   fprintf(out, "candles: %llu of %s from %s (%s)\n", (unsigned long long)w->source_bars, tf,
           r->store_path, r->store_origin);
   fprintf(out, "bars: %llu of %s, %s .. %s", (unsigned long long)w->base_bars, base, a, b);
