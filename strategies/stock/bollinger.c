@@ -68,13 +68,7 @@ static const tack_param_spec bollinger_params[] = {
 };
 
 static int bollinger_create(tack_ctx *ctx, const tack_host *host, void **self) {
-  bollinger *x = host->alloc(ctx, sizeof *x);
-  if (!x)
-    return TACK_ENOMEM;
-  memset(x, 0, sizeof *x);
-  stock_base_init(&x->base, ctx, host);
-  *self = x;
-  return 0;
+  return stock_create(ctx, host, sizeof(bollinger), self);
 }
 
 static int bollinger_configure(void *self) {

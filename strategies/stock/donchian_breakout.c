@@ -62,13 +62,7 @@ static const tack_param_spec donchian_params[] = {
 };
 
 static int donchian_create(tack_ctx *ctx, const tack_host *host, void **self) {
-  donchian_breakout *x = host->alloc(ctx, sizeof *x);
-  if (!x)
-    return TACK_ENOMEM;
-  memset(x, 0, sizeof *x);
-  stock_base_init(&x->base, ctx, host);
-  *self = x;
-  return 0;
+  return stock_create(ctx, host, sizeof(donchian_breakout), self);
 }
 
 static void close_all(donchian_breakout *x) {

@@ -64,13 +64,7 @@ static const tack_param_spec ema_cross_params[] = {
 };
 
 static int ema_cross_create(tack_ctx *ctx, const tack_host *host, void **self) {
-  ema_cross *x = host->alloc(ctx, sizeof *x);
-  if (!x)
-    return TACK_ENOMEM;
-  memset(x, 0, sizeof *x);
-  stock_base_init(&x->base, ctx, host);
-  *self = x;
-  return 0;
+  return stock_create(ctx, host, sizeof(ema_cross), self);
 }
 
 static int ema_cross_configure(void *self) {

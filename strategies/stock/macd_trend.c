@@ -85,13 +85,7 @@ static const tack_param_spec macd_trend_params[] = {
 };
 
 static int macd_create(tack_ctx *ctx, const tack_host *host, void **self) {
-  macd_trend *x = host->alloc(ctx, sizeof *x);
-  if (!x)
-    return TACK_ENOMEM;
-  memset(x, 0, sizeof *x);
-  stock_base_init(&x->base, ctx, host);
-  *self = x;
-  return 0;
+  return stock_create(ctx, host, sizeof(macd_trend), self);
 }
 
 static int macd_configure(void *self) {

@@ -72,13 +72,7 @@ static const tack_param_spec rsi_reversion_params[] = {
 };
 
 static int rsi_create(tack_ctx *ctx, const tack_host *host, void **self) {
-  rsi_reversion *x = host->alloc(ctx, sizeof *x);
-  if (!x)
-    return TACK_ENOMEM;
-  memset(x, 0, sizeof *x);
-  stock_base_init(&x->base, ctx, host);
-  *self = x;
-  return 0;
+  return stock_create(ctx, host, sizeof(rsi_reversion), self);
 }
 
 static int rsi_configure(void *self) {

@@ -49,6 +49,16 @@ void stock_base_init(stock_base *b, tack_ctx *ctx, const tack_host *host) {
   b->host = host;
 }
 
+int stock_create(tack_ctx *ctx, const tack_host *host, size_t size, void **self) {
+  stock_base *b = host->alloc(ctx, size);
+  if (!b)
+    return TACK_ENOMEM;
+  memset(b, 0, size);
+  stock_base_init(b, ctx, host);
+  *self = b;
+  return 0;
+}
+
 int stock_base_configure(stock_base *b) {
   int intrabar = 0;
   int rc = b->host->param_bool(b->ctx, "intrabar", &intrabar);

@@ -95,6 +95,10 @@ static inline double stock_clamp(double x, double lo, double hi) {
 
 void stock_base_init(stock_base *b, tack_ctx *ctx, const tack_host *host);
 
+/* create() of every stock strategy: a zeroed instance of size bytes, whose
+ * first member is its stock_base, with that base set up. */
+int stock_create(tack_ctx *ctx, const tack_host *host, size_t size, void **self);
+
 /* Read the common parameters and forget the timeframe followed. */
 int stock_base_configure(stock_base *b);
 

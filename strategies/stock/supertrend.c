@@ -54,13 +54,7 @@ static const tack_param_spec supertrend_params[] = {
 };
 
 static int supertrend_create(tack_ctx *ctx, const tack_host *host, void **self) {
-  supertrend *x = host->alloc(ctx, sizeof *x);
-  if (!x)
-    return TACK_ENOMEM;
-  memset(x, 0, sizeof *x);
-  stock_base_init(&x->base, ctx, host);
-  *self = x;
-  return 0;
+  return stock_create(ctx, host, sizeof(supertrend), self);
 }
 
 static int supertrend_configure(void *self) {
