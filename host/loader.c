@@ -383,6 +383,17 @@ static int open_and_check_entry(candidate *c) {
                   "its plugin list claims %u plugins, more than the %u one file may carry, so it "
                   "is damaged. Declare the plugins with TACK_PLUGINS(...) and rebuild.",
                   (unsigned)c->list->count, MAX_PLUGINS_PER_FILE);
+  /* The array's size is not visible from here: walk it to its NULL
+   * terminator, never further, before believing count. */
+  uint32_t n = 0;
+  while (n <= c->list->count && c->list->plugins[n])
+    n++;
+  if (n != c->list->count)
+    return refuse(c, TACK_ELOAD_DESCRIPTOR,
+                  "its plugin list says %u plugins but %s after %u entries, so it is damaged or "
+                  "hand-made. Declare the plugins with TACK_PLUGINS(...) from tack.h (which ends "
+                  "the list with NULL) and rebuild.",
+                  (unsigned)c->list->count, n < c->list->count ? "ends" : "does not end", n);
   return 0;
 }
 

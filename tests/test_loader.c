@@ -385,6 +385,17 @@ static void test_bad_magic(void **state) {
                  words);
 }
 
+/* A count larger than the list: refused by walking to the list's NULL,
+ * never past it. */
+static void test_count_mismatch(void **state) {
+  fixture *f = *state;
+  char path[PATH_MAX];
+  static const char *const words[] = {"says 2 plugins but ends after 1 entries",
+                                      "ends the list with NULL", NULL};
+  expect_refusal(f->ld, plugin_path(path, sizeof path, "count_mismatch", "count_mismatch"),
+                 TACK_ELOAD_DESCRIPTOR, words);
+}
+
 static void test_abi_major(void **state) {
   fixture *f = *state;
   char path[PATH_MAX], host[64], sdk[64];
@@ -680,6 +691,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_entry_function, setup, teardown),
       cmocka_unit_test_setup_teardown(test_entry_small, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_magic, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_count_mismatch, setup, teardown),
       cmocka_unit_test_setup_teardown(test_abi_major, setup, teardown),
       cmocka_unit_test_setup_teardown(test_abi_minor, setup, teardown),
       cmocka_unit_test_setup_teardown(test_layout, setup, teardown),

@@ -917,6 +917,9 @@ typedef struct tack_plugin_list {
   uint16_t abi_minor; /* the lowest TACK_ABI_MINOR it needs */
   uint32_t count;     /* number of entries in plugins */
   uint64_t layout;    /* TACK_LAYOUT_FINGERPRINT */
+  /* count descriptors, then NULL: the host reads entries only up to the
+   * first NULL and refuses a list whose count disagrees, so it never reads
+   * past the array (it cannot see the array's size). */
   const tack_plugin_desc *const *plugins;
 } tack_plugin_list;
 
@@ -938,13 +941,13 @@ typedef struct tack_plugin_list {
  * Pointers to tack_plugin_desc; one or more.
  */
 #define TACK_PLUGINS(...)                                                                          \
-  static const tack_plugin_desc *const tack_plugins_list_[] = {__VA_ARGS__};                       \
+  static const tack_plugin_desc *const tack_plugins_list_[] = {__VA_ARGS__, NULL};                 \
   TACK_ENTRY_DEFINITION_ = {                                                                       \
       TACK_MAGIC,                                                                                  \
       (uint32_t)sizeof(tack_plugin_list),                                                          \
       TACK_ABI_MAJOR,                                                                              \
       TACK_ABI_MINOR,                                                                              \
-      (uint32_t)(sizeof(tack_plugins_list_) / sizeof(tack_plugins_list_[0])),                      \
+      (uint32_t)(sizeof(tack_plugins_list_) / sizeof(tack_plugins_list_[0]) - 1),                  \
       TACK_LAYOUT_FINGERPRINT,                                                                     \
       tack_plugins_list_}
 
