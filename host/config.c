@@ -167,37 +167,6 @@ static const char *kind_phrase(uint32_t kind) {
 /* The schema                                                                */
 /* ------------------------------------------------------------------------ */
 
-/* Setting types a key accepts, as a bit set. */
-#define T_INT 0x01u /* CONFIG_TYPE_INT or CONFIG_TYPE_INT64 */
-#define T_FLOAT 0x02u
-#define T_STRING 0x04u
-#define T_BOOL 0x08u
-#define T_GROUP 0x10u
-#define T_ARRAY 0x20u
-#define T_LIST 0x40u
-
-static unsigned type_bit(const config_setting_t *s) {
-  switch (config_setting_type(s)) {
-  case CONFIG_TYPE_INT:
-  case CONFIG_TYPE_INT64:
-    return T_INT;
-  case CONFIG_TYPE_FLOAT:
-    return T_FLOAT;
-  case CONFIG_TYPE_STRING:
-    return T_STRING;
-  case CONFIG_TYPE_BOOL:
-    return T_BOOL;
-  case CONFIG_TYPE_GROUP:
-    return T_GROUP;
-  case CONFIG_TYPE_ARRAY:
-    return T_ARRAY;
-  case CONFIG_TYPE_LIST:
-    return T_LIST;
-  default:
-    return 0;
-  }
-}
-
 /* One key a group of the schema accepts. */
 typedef struct key_spec {
   const char *name;
@@ -224,23 +193,28 @@ enum {
   R_COUNT
 };
 static const key_spec root_keys[R_COUNT] = {
-    [R_VERSION] = {"version", T_INT, 1, "the integer 1", "version = 1;"},
-    [R_NAME] = {"name", T_STRING, 1, "a string", "name = \"demo\";"},
-    [R_PLUGIN_DIRS] = {"plugin_dirs", T_ARRAY | T_LIST, 0, "a list of folders [ \"dir\", ... ]",
+    [R_VERSION] = {"version", TACK_SETTING_INT, 1, "the integer 1", "version = 1;"},
+    [R_NAME] = {"name", TACK_SETTING_STRING, 1, "a string", "name = \"demo\";"},
+    [R_PLUGIN_DIRS] = {"plugin_dirs", TACK_SETTING_ARRAY | TACK_SETTING_LIST, 0,
+                       "a list of folders [ \"dir\", ... ]",
                        "plugin_dirs = [ \"../build/plugins\" ];"},
-    [R_STORE] = {"store", T_GROUP, 0, "a group { path = \"...\"; }",
+    [R_STORE] = {"store", TACK_SETTING_GROUP, 0, "a group { path = \"...\"; }",
                  "store = { path = \"../var/demo\"; };"},
-    [R_LOG] = {"log", T_GROUP, 0, "a group { level = \"info\"; }", "log = { level = \"info\"; };"},
-    [R_EXCHANGES] = {"exchanges", T_GROUP, 1, "a group of named exchanges { name = { ... }; }",
+    [R_LOG] = {"log", TACK_SETTING_GROUP, 0, "a group { level = \"info\"; }",
+               "log = { level = \"info\"; };"},
+    [R_EXCHANGES] = {"exchanges", TACK_SETTING_GROUP, 1,
+                     "a group of named exchanges { name = { ... }; }",
                      "exchanges = { sim = { plugin = \"paper\"; }; };"},
-    [R_FILTERS] = {"filters", T_GROUP, 0, "a group of named filters { name = { ... }; }",
+    [R_FILTERS] = {"filters", TACK_SETTING_GROUP, 0, "a group of named filters { name = { ... }; }",
                    "filters = { ha = { plugin = \"heikin_ashi\"; }; };"},
-    [R_STRATEGIES] = {"strategies", T_GROUP, 1, "a group of named strategies { name = { ... }; }",
+    [R_STRATEGIES] = {"strategies", TACK_SETTING_GROUP, 1,
+                      "a group of named strategies { name = { ... }; }",
                       "strategies = { trend = { plugin = \"...\"; timeframe = \"5m\"; }; };"},
-    [R_SYMBOLS] = {"symbols", T_LIST | T_ARRAY, 1, "a list of symbols ( { ... }, { ... } )",
+    [R_SYMBOLS] = {"symbols", TACK_SETTING_LIST | TACK_SETTING_ARRAY, 1,
+                   "a list of symbols ( { ... }, { ... } )",
                    "symbols = ( { symbol = \"BTC-USD\"; exchange = \"sim\"; strategy = "
                    "\"trend\"; } );"},
-    [R_TRAIN] = {"train", T_GROUP, 0, "a group { scorer = \"...\"; symbol = \"...\"; }",
+    [R_TRAIN] = {"train", TACK_SETTING_GROUP, 0, "a group { scorer = \"...\"; symbol = \"...\"; }",
                  "train = { scorer = \"ml\"; symbol = \"BTC-USD\"; };"},
 };
 
@@ -248,19 +222,21 @@ _Static_assert(R_COUNT <= MAX_KEYS, "check_keys() needs more room");
 
 enum { ST_PATH, ST_COUNT };
 static const key_spec store_keys[ST_COUNT] = {
-    [ST_PATH] = {"path", T_STRING, 1, "a folder (a string)", "path = \"../var/demo\";"},
+    [ST_PATH] = {"path", TACK_SETTING_STRING, 1, "a folder (a string)", "path = \"../var/demo\";"},
 };
 
 enum { L_LEVEL, L_COUNT };
 static const key_spec log_keys[L_COUNT] = {
-    [L_LEVEL] = {"level", T_STRING, 0, "one of error|warn|info|debug", "level = \"info\";"},
+    [L_LEVEL] = {"level", TACK_SETTING_STRING, 0, "one of error|warn|info|debug",
+                 "level = \"info\";"},
 };
 
 /* Exchanges and filters take the same keys. */
 enum { I_PLUGIN, I_PARAMS, I_COUNT };
 static const key_spec instance_keys[I_COUNT] = {
-    [I_PLUGIN] = {"plugin", T_STRING, 1, "a plugin id (a string)", "plugin = \"<id>\";"},
-    [I_PARAMS] = {"params", T_GROUP, 0, "a group of parameters { key = value; }", "params = { };"},
+    [I_PLUGIN] = {"plugin", TACK_SETTING_STRING, 1, "a plugin id (a string)", "plugin = \"<id>\";"},
+    [I_PARAMS] = {"params", TACK_SETTING_GROUP, 0, "a group of parameters { key = value; }",
+                  "params = { };"},
 };
 
 /* A strategy needs one of timeframe and timeframes: load_timeframes()
@@ -288,36 +264,39 @@ enum {
   S_COUNT
 };
 static const key_spec strategy_keys[S_COUNT] = {
-    [S_PLUGIN] = {"plugin", T_STRING, 0, "a plugin id (a string)", "plugin = \"<id>\";"},
-    [S_TYPE] = {"type", T_STRING, 0, "one of plugin|scorer|composite|regime",
+    [S_PLUGIN] = {"plugin", TACK_SETTING_STRING, 0, "a plugin id (a string)", "plugin = \"<id>\";"},
+    [S_TYPE] = {"type", TACK_SETTING_STRING, 0, "one of plugin|scorer|composite|regime",
                 "type = \"composite\";"},
-    [S_TIMEFRAME] = {"timeframe", T_STRING | T_INT, 0,
+    [S_TIMEFRAME] = {"timeframe", TACK_SETTING_STRING | TACK_SETTING_INT, 0,
                      "a timeframe such as \"45s\", \"5m\", \"4h\" or \"1d\"",
                      "timeframe = \"5m\";"},
-    [S_TIMEFRAMES] = {"timeframes", T_ARRAY | T_LIST, 0,
+    [S_TIMEFRAMES] = {"timeframes", TACK_SETTING_ARRAY | TACK_SETTING_LIST, 0,
                       "a list of timeframes such as [ \"5m\", \"4h\" ]",
                       "timeframes = [ \"5m\", \"4h\" ];"},
-    [S_GAP] = {"gap", T_STRING, 0, "one of skip|fill", "gap = \"skip\";"},
-    [S_FILTER] = {"filter", T_STRING | T_ARRAY | T_LIST, 0,
+    [S_GAP] = {"gap", TACK_SETTING_STRING, 0, "one of skip|fill", "gap = \"skip\";"},
+    [S_FILTER] = {"filter", TACK_SETTING_STRING | TACK_SETTING_ARRAY | TACK_SETTING_LIST, 0,
                   "a filter name or a list of them [ \"a\", \"b\" ]", "filter = \"ha\";"},
-    [S_FEATURES] = {"features", T_STRING, 0, "a feature spec (a string)",
+    [S_FEATURES] = {"features", TACK_SETTING_STRING, 0, "a feature spec (a string)",
                     "features = \"rsi:14; ret:1; ret:1~1\";"},
-    [S_METHOD] = {"method", T_STRING, 0, "one of weighted|majority|unanimous",
+    [S_METHOD] = {"method", TACK_SETTING_STRING, 0, "one of weighted|majority|unanimous",
                   "method = \"weighted\";"},
-    [S_MEMBERS] = {"members", T_LIST | T_ARRAY, 0,
+    [S_MEMBERS] = {"members", TACK_SETTING_LIST | TACK_SETTING_ARRAY, 0,
                    "a list of members ( { strategy = \"a\"; weight = 1.0; }, ... )",
                    "members = ( { strategy = \"a\"; }, { strategy = \"b\"; } );"},
-    [S_THRESHOLD] = {"threshold", T_INT | T_FLOAT, 0, "a number in [0, 1]", "threshold = 0.2;"},
-    [S_VOTE_THRESHOLD] = {"vote_threshold", T_INT | T_FLOAT, 0, "a number in [0, 1]",
-                          "vote_threshold = 0.3;"},
-    [S_QUORUM] = {"quorum", T_INT, 0, "an integer", "quorum = 2;"},
-    [S_DETECTOR] = {"detector", T_STRING, 0, "the name of an entry of strategies",
+    [S_THRESHOLD] = {"threshold", TACK_SETTING_INT | TACK_SETTING_FLOAT, 0, "a number in [0, 1]",
+                     "threshold = 0.2;"},
+    [S_VOTE_THRESHOLD] = {"vote_threshold", TACK_SETTING_INT | TACK_SETTING_FLOAT, 0,
+                          "a number in [0, 1]", "vote_threshold = 0.3;"},
+    [S_QUORUM] = {"quorum", TACK_SETTING_INT, 0, "an integer", "quorum = 2;"},
+    [S_DETECTOR] = {"detector", TACK_SETTING_STRING, 0, "the name of an entry of strategies",
                     "detector = \"trendiness\";"},
-    [S_REGIMES] = {"regimes", T_LIST, 0, "a list of regimes ( { name = \"...\"; ... }, ... )",
+    [S_REGIMES] = {"regimes", TACK_SETTING_LIST, 0,
+                   "a list of regimes ( { name = \"...\"; ... }, ... )",
                    "regimes = ( { name = \"trend\"; above = 0.3; strategy = \"a\"; }, { name = "
                    "\"range\"; strategy = \"b\"; } );"},
-    [S_HOLD] = {"hold", T_INT, 0, "an integer of 1 or more", "hold = 3;"},
-    [S_PARAMS] = {"params", T_GROUP, 0, "a group of parameters { key = value; }", "params = { };"},
+    [S_HOLD] = {"hold", TACK_SETTING_INT, 0, "an integer of 1 or more", "hold = 3;"},
+    [S_PARAMS] = {"params", TACK_SETTING_GROUP, 0, "a group of parameters { key = value; }",
+                  "params = { };"},
 };
 
 _Static_assert(S_COUNT <= MAX_KEYS, "check_keys() needs more room");
@@ -349,32 +328,37 @@ static const unsigned strategy_key_types[S_COUNT] = {
 
 enum { M_STRATEGY, M_WEIGHT, M_GATE, M_COUNT };
 static const key_spec member_keys[M_COUNT] = {
-    [M_STRATEGY] = {"strategy", T_STRING, 1, "the name of an entry of strategies",
+    [M_STRATEGY] = {"strategy", TACK_SETTING_STRING, 1, "the name of an entry of strategies",
                     "strategy = \"trend\";"},
-    [M_WEIGHT] = {"weight", T_INT | T_FLOAT, 0, "a number of 0 or more", "weight = 2.0;"},
-    [M_GATE] = {"gate", T_BOOL, 0, "true or false", "gate = true;"},
+    [M_WEIGHT] = {"weight", TACK_SETTING_INT | TACK_SETTING_FLOAT, 0, "a number of 0 or more",
+                  "weight = 2.0;"},
+    [M_GATE] = {"gate", TACK_SETTING_BOOL, 0, "true or false", "gate = true;"},
 };
 
 enum { G_NAME, G_STRATEGY, G_ABOVE, G_BELOW, G_ON_SWITCH, G_REDUCE_TO, G_COUNT };
 static const key_spec regime_keys[G_COUNT] = {
-    [G_NAME] = {"name", T_STRING, 1, "a regime name (a string)", "name = \"trend\";"},
-    [G_STRATEGY] = {"strategy", T_STRING, 1, "the name of an entry of strategies",
+    [G_NAME] = {"name", TACK_SETTING_STRING, 1, "a regime name (a string)", "name = \"trend\";"},
+    [G_STRATEGY] = {"strategy", TACK_SETTING_STRING, 1, "the name of an entry of strategies",
                     "strategy = \"trend\";"},
-    [G_ABOVE] = {"above", T_INT | T_FLOAT, 0, "a number in [-1, 1]", "above = 0.3;"},
-    [G_BELOW] = {"below", T_INT | T_FLOAT, 0, "a number in [-1, 1]", "below = -0.3;"},
-    [G_ON_SWITCH] = {"on_switch", T_STRING, 0, "one of keep|reduce|flatten",
+    [G_ABOVE] = {"above", TACK_SETTING_INT | TACK_SETTING_FLOAT, 0, "a number in [-1, 1]",
+                 "above = 0.3;"},
+    [G_BELOW] = {"below", TACK_SETTING_INT | TACK_SETTING_FLOAT, 0, "a number in [-1, 1]",
+                 "below = -0.3;"},
+    [G_ON_SWITCH] = {"on_switch", TACK_SETTING_STRING, 0, "one of keep|reduce|flatten",
                      "on_switch = \"flatten\";"},
-    [G_REDUCE_TO] = {"reduce_to", T_INT | T_FLOAT, 0, "a number in (0, 1]", "reduce_to = 0.5;"},
+    [G_REDUCE_TO] = {"reduce_to", TACK_SETTING_INT | TACK_SETTING_FLOAT, 0, "a number in (0, 1]",
+                     "reduce_to = 0.5;"},
 };
 
 enum { Y_SYMBOL, Y_EXCHANGE, Y_STRATEGY, Y_ENABLED, Y_COUNT };
 static const key_spec symbol_keys[Y_COUNT] = {
-    [Y_SYMBOL] = {"symbol", T_STRING, 1, "the venue's symbol (a string)", "symbol = \"BTC-USD\";"},
-    [Y_EXCHANGE] = {"exchange", T_STRING, 1, "the name of an instance in exchanges",
+    [Y_SYMBOL] = {"symbol", TACK_SETTING_STRING, 1, "the venue's symbol (a string)",
+                  "symbol = \"BTC-USD\";"},
+    [Y_EXCHANGE] = {"exchange", TACK_SETTING_STRING, 1, "the name of an instance in exchanges",
                     "exchange = \"sim\";"},
-    [Y_STRATEGY] = {"strategy", T_STRING, 1, "the name of an instance in strategies",
+    [Y_STRATEGY] = {"strategy", TACK_SETTING_STRING, 1, "the name of an instance in strategies",
                     "strategy = \"trend\";"},
-    [Y_ENABLED] = {"enabled", T_BOOL, 0, "true or false", "enabled = true;"},
+    [Y_ENABLED] = {"enabled", TACK_SETTING_BOOL, 0, "true or false", "enabled = true;"},
 };
 
 /*
@@ -410,7 +394,7 @@ static void check_keys(checker *ck, const config_setting_t *group, const key_spe
       }
       continue;
     }
-    if (!(type_bit(s) & keys[k].types)) {
+    if (!(tack_setting_type_bit(s) & keys[k].types)) {
       tack_setting_describe(s, what, sizeof what);
       problem(ck, s, NULL, "must be %s, got %s", keys[k].expect, what);
       continue;
@@ -991,7 +975,7 @@ static uint32_t timeframe_value(const config_setting_t *s) {
   if (config_setting_type(s) == CONFIG_TYPE_STRING) {
     if (tack_timeframe_parse(config_setting_get_string(s), &tf) != 0)
       tf = 0;
-  } else if (type_bit(s) == T_INT) {
+  } else if (tack_setting_type_bit(s) == TACK_SETTING_INT) {
     int64_t v = int_value(s);
     if (v > 0 && v <= (int64_t)TIMEFRAME_MAX_S)
       tf = (uint32_t)v;
@@ -1213,7 +1197,8 @@ tack_cfg_strategy *tack_config_child(const tack_cfg_strategy *st, size_t i,
 
 /* An int or a float setting as a double. */
 static double number_value(const config_setting_t *s) {
-  return type_bit(s) == T_INT ? (double)int_value(s) : config_setting_get_float(s);
+  return tack_setting_type_bit(s) == TACK_SETTING_INT ? (double)int_value(s)
+                                                      : config_setting_get_float(s);
 }
 
 /* Index of value in names (n of them), or -1. */
@@ -2047,7 +2032,8 @@ static int check_schema(checker *ck) {
   /* Another schema version may mean other keys: judging them by this
    * version's rules would only bury the one message that matters. */
   const config_setting_t *version = config_setting_get_member(root, "version");
-  if (version && type_bit(version) == T_INT && int_value(version) != SCHEMA_VERSION) {
+  if (version && tack_setting_type_bit(version) == TACK_SETTING_INT &&
+      int_value(version) != SCHEMA_VERSION) {
     problem(ck, version, NULL,
             "schema version %lld is not supported: this tack reads version %d (a newer tack may "
             "read it)",

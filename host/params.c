@@ -586,3 +586,25 @@ void tack_params_print_values(const tack_plugin_desc *desc, const config_setting
     sep = ", ";
   }
 }
+
+unsigned tack_setting_type_bit(const config_setting_t *s) {
+  switch (config_setting_type(s)) {
+  case CONFIG_TYPE_INT:
+  case CONFIG_TYPE_INT64:
+    return TACK_SETTING_INT;
+  case CONFIG_TYPE_FLOAT:
+    return TACK_SETTING_FLOAT;
+  case CONFIG_TYPE_STRING:
+    return TACK_SETTING_STRING;
+  case CONFIG_TYPE_BOOL:
+    return TACK_SETTING_BOOL;
+  case CONFIG_TYPE_GROUP:
+    return TACK_SETTING_GROUP;
+  case CONFIG_TYPE_ARRAY:
+    return TACK_SETTING_ARRAY;
+  case CONFIG_TYPE_LIST:
+    return TACK_SETTING_LIST;
+  default:
+    return 0;
+  }
+}

@@ -95,4 +95,15 @@ void tack_setting_report(tack_diag *d, const config_setting_t *s, const char *ke
  * did-you-mean suggestions. */
 int tack_edit_distance(const char *a, const char *b, int limit);
 
+/* A setting's type as one bit, so a schema can say which types a key
+ * accepts as a set (INT covers int and int64). 0 for an unknown type. */
+#define TACK_SETTING_INT 0x01u
+#define TACK_SETTING_FLOAT 0x02u
+#define TACK_SETTING_STRING 0x04u
+#define TACK_SETTING_BOOL 0x08u
+#define TACK_SETTING_GROUP 0x10u
+#define TACK_SETTING_ARRAY 0x20u
+#define TACK_SETTING_LIST 0x40u
+unsigned tack_setting_type_bit(const config_setting_t *s);
+
 #endif

@@ -54,28 +54,6 @@ int tack_train_parse_time(const char *text, tack_time *out) {
 /* The train group                                                           */
 /* ------------------------------------------------------------------------ */
 
-/* Setting types a key takes, as a bit set. */
-#define T_INT 0x01u
-#define T_FLOAT 0x02u
-#define T_STRING 0x04u
-#define T_GROUP 0x08u
-
-static unsigned type_bit(const config_setting_t *s) {
-  switch (config_setting_type(s)) {
-  case CONFIG_TYPE_INT:
-  case CONFIG_TYPE_INT64:
-    return T_INT;
-  case CONFIG_TYPE_FLOAT:
-    return T_FLOAT;
-  case CONFIG_TYPE_STRING:
-    return T_STRING;
-  case CONFIG_TYPE_GROUP:
-    return T_GROUP;
-  default:
-    return 0;
-  }
-}
-
 typedef struct key_spec {
   const char *name;
   unsigned types;
@@ -86,27 +64,30 @@ typedef struct key_spec {
 
 enum { K_SCORER, K_SYMBOL, K_TIMEFRAME, K_FROM, K_TO, K_LABEL, K_VALIDATION, K_COUNT };
 static const key_spec train_keys[K_COUNT] = {
-    [K_SCORER] = {"scorer", T_STRING, 1, "the name of a strategies entry with type = \"scorer\"",
-                  "scorer = \"ml\";"},
-    [K_SYMBOL] = {"symbol", T_STRING, 1, "a symbol such as \"BTC-USD\"", "symbol = \"BTC-USD\";"},
-    [K_TIMEFRAME] = {"timeframe", T_STRING | T_INT, 0,
+    [K_SCORER] = {"scorer", TACK_SETTING_STRING, 1,
+                  "the name of a strategies entry with type = \"scorer\"", "scorer = \"ml\";"},
+    [K_SYMBOL] = {"symbol", TACK_SETTING_STRING, 1, "a symbol such as \"BTC-USD\"",
+                  "symbol = \"BTC-USD\";"},
+    [K_TIMEFRAME] = {"timeframe", TACK_SETTING_STRING | TACK_SETTING_INT, 0,
                      "a timeframe such as \"1m\", \"5m\" or \"1h\"", "timeframe = \"5m\";"},
-    [K_FROM] = {"from", T_STRING | T_INT, 0,
+    [K_FROM] = {"from", TACK_SETTING_STRING | TACK_SETTING_INT, 0,
                 "a UTC date and time such as \"2021-01-01\" or UNIX seconds",
                 "from = \"2021-01-01\";"},
-    [K_TO] = {"to", T_STRING | T_INT, 0,
+    [K_TO] = {"to", TACK_SETTING_STRING | TACK_SETTING_INT, 0,
               "a UTC date and time such as \"2022-01-01\" or UNIX seconds", "to = \"2022-01-01\";"},
-    [K_LABEL] = {"label", T_GROUP, 0, "a group { kind = \"sign\"; horizon = 12; }",
+    [K_LABEL] = {"label", TACK_SETTING_GROUP, 0, "a group { kind = \"sign\"; horizon = 12; }",
                  "label = { kind = \"sign\"; horizon = 1; };"},
-    [K_VALIDATION] = {"validation", T_FLOAT | T_INT, 0, "a number from 0 to 0.9",
-                      "validation = 0.2;"},
+    [K_VALIDATION] = {"validation", TACK_SETTING_FLOAT | TACK_SETTING_INT, 0,
+                      "a number from 0 to 0.9", "validation = 0.2;"},
 };
 
 enum { L_KIND, L_HORIZON, L_THRESHOLD, L_COUNT };
 static const key_spec label_keys[L_COUNT] = {
-    [L_KIND] = {"kind", T_STRING, 0, "one of sign|return", "kind = \"sign\";"},
-    [L_HORIZON] = {"horizon", T_INT, 0, "an integer from 1 to 100000 (bars)", "horizon = 1;"},
-    [L_THRESHOLD] = {"threshold", T_FLOAT | T_INT, 0, "a finite number", "threshold = 0.0;"},
+    [L_KIND] = {"kind", TACK_SETTING_STRING, 0, "one of sign|return", "kind = \"sign\";"},
+    [L_HORIZON] = {"horizon", TACK_SETTING_INT, 0, "an integer from 1 to 100000 (bars)",
+                   "horizon = 1;"},
+    [L_THRESHOLD] = {"threshold", TACK_SETTING_FLOAT | TACK_SETTING_INT, 0, "a finite number",
+                     "threshold = 0.0;"},
 };
 
 typedef struct checker {
@@ -177,7 +158,7 @@ static void check_keys(checker *ck, const config_setting_t *group, const key_spe
         problem(ck, s, NULL, "unknown setting; allowed here: %s", list);
       continue;
     }
-    if (!(type_bit(s) & keys[k].types)) {
+    if (!(tack_setting_type_bit(s) & keys[k].types)) {
       tack_setting_describe(s, what, sizeof what);
       problem(ck, s, NULL, "must be %s, got %s", keys[k].expect, what);
       continue;
@@ -204,13 +185,14 @@ static int64_t int_value(const config_setting_t *s) {
 }
 
 static double number_value(const config_setting_t *s) {
-  return type_bit(s) == T_INT ? (double)int_value(s) : config_setting_get_float(s);
+  return tack_setting_type_bit(s) == TACK_SETTING_INT ? (double)int_value(s)
+                                                      : config_setting_get_float(s);
 }
 
 /* A timeframe setting: "5m" or whole seconds. 0 when it is not one. */
 static uint32_t timeframe_value(const config_setting_t *s) {
   uint32_t tf = 0;
-  if (type_bit(s) == T_STRING) {
+  if (tack_setting_type_bit(s) == TACK_SETTING_STRING) {
     if (tack_timeframe_parse(config_setting_get_string(s), &tf) != 0)
       return 0;
   } else {
@@ -224,7 +206,7 @@ static uint32_t timeframe_value(const config_setting_t *s) {
 
 /* A time setting: a string for tack_train_parse_time() or UNIX seconds. */
 static int time_value(const config_setting_t *s, tack_time *out) {
-  if (type_bit(s) == T_STRING)
+  if (tack_setting_type_bit(s) == TACK_SETTING_STRING)
     return tack_train_parse_time(config_setting_get_string(s), out);
   int64_t v = int_value(s);
   if (v > INT64_MAX / TACK_NS_PER_SEC || v < INT64_MIN / TACK_NS_PER_SEC)
