@@ -104,37 +104,6 @@ static void text_add(text *t, const char *fmt, ...) {
   t->len = ((size_t)n < t->cap - t->len) ? t->len + (size_t)n : t->cap - 1;
 }
 
-/* Collects the names that a misspelt one could have meant: the closest
- * within two edits, and the list of all of them. */
-typedef struct suggest {
-  const char *target;
-  const char *best;
-  int best_dist;
-  size_t count;
-  char list[320];
-  text names;
-} suggest;
-
-static void suggest_init(suggest *sg, const char *target) {
-  sg->target = target;
-  sg->best = NULL;
-  sg->best_dist = 3;
-  sg->count = 0;
-  text_init(&sg->names, sg->list, sizeof sg->list);
-}
-
-static void suggest_add(suggest *sg, const char *name) {
-  if (!name)
-    return;
-  int dist = tack_edit_distance(sg->target, name, 2);
-  if (dist < sg->best_dist) {
-    sg->best = name;
-    sg->best_dist = dist;
-  }
-  text_add(&sg->names, "%s%s", sg->count ? ", " : "", name);
-  sg->count++;
-}
-
 /* Each kind's name, and with its article for "plugin 'ema' is an
  * indicator". */
 static const struct {
@@ -167,17 +136,6 @@ static const char *kind_phrase(uint32_t kind) {
 /* The schema                                                                */
 /* ------------------------------------------------------------------------ */
 
-/* One key a group of the schema accepts. */
-typedef struct key_spec {
-  const char *name;
-  unsigned types; /* T_* bits */
-  int required;
-  const char *expect;  /* for "must be <expect>, got ..." */
-  const char *example; /* a correct setting, shown when the key is missing */
-} key_spec;
-
-/* Most keys one group of the schema takes (check_keys() keeps a flag each). */
-#define MAX_KEYS 24
 
 enum {
   R_VERSION,
@@ -192,7 +150,7 @@ enum {
   R_TRAIN,
   R_COUNT
 };
-static const key_spec root_keys[R_COUNT] = {
+static const tack_key_spec root_keys[R_COUNT] = {
     [R_VERSION] = {"version", TACK_SETTING_INT, 1, "the integer 1", "version = 1;"},
     [R_NAME] = {"name", TACK_SETTING_STRING, 1, "a string", "name = \"demo\";"},
     [R_PLUGIN_DIRS] = {"plugin_dirs", TACK_SETTING_ARRAY | TACK_SETTING_LIST, 0,
@@ -218,22 +176,22 @@ static const key_spec root_keys[R_COUNT] = {
                  "train = { scorer = \"ml\"; symbol = \"BTC-USD\"; };"},
 };
 
-_Static_assert(R_COUNT <= MAX_KEYS, "check_keys() needs more room");
+_Static_assert(R_COUNT <= TACK_MAX_KEYS, "check_keys() needs more room");
 
 enum { ST_PATH, ST_COUNT };
-static const key_spec store_keys[ST_COUNT] = {
+static const tack_key_spec store_keys[ST_COUNT] = {
     [ST_PATH] = {"path", TACK_SETTING_STRING, 1, "a folder (a string)", "path = \"../var/demo\";"},
 };
 
 enum { L_LEVEL, L_COUNT };
-static const key_spec log_keys[L_COUNT] = {
+static const tack_key_spec log_keys[L_COUNT] = {
     [L_LEVEL] = {"level", TACK_SETTING_STRING, 0, "one of error|warn|info|debug",
                  "level = \"info\";"},
 };
 
 /* Exchanges and filters take the same keys. */
 enum { I_PLUGIN, I_PARAMS, I_COUNT };
-static const key_spec instance_keys[I_COUNT] = {
+static const tack_key_spec instance_keys[I_COUNT] = {
     [I_PLUGIN] = {"plugin", TACK_SETTING_STRING, 1, "a plugin id (a string)", "plugin = \"<id>\";"},
     [I_PARAMS] = {"params", TACK_SETTING_GROUP, 0, "a group of parameters { key = value; }",
                   "params = { };"},
@@ -263,7 +221,7 @@ enum {
   S_PARAMS,
   S_COUNT
 };
-static const key_spec strategy_keys[S_COUNT] = {
+static const tack_key_spec strategy_keys[S_COUNT] = {
     [S_PLUGIN] = {"plugin", TACK_SETTING_STRING, 0, "a plugin id (a string)", "plugin = \"<id>\";"},
     [S_TYPE] = {"type", TACK_SETTING_STRING, 0, "one of plugin|scorer|composite|regime",
                 "type = \"composite\";"},
@@ -299,7 +257,7 @@ static const key_spec strategy_keys[S_COUNT] = {
                   "params = { };"},
 };
 
-_Static_assert(S_COUNT <= MAX_KEYS, "check_keys() needs more room");
+_Static_assert(S_COUNT <= TACK_MAX_KEYS, "check_keys() needs more room");
 
 /* The types of entry each key of strategy_keys belongs to. */
 #define FOR_PLUGIN (1u << TACK_STRATEGY_PLUGIN)
@@ -327,7 +285,7 @@ static const unsigned strategy_key_types[S_COUNT] = {
 };
 
 enum { M_STRATEGY, M_WEIGHT, M_GATE, M_COUNT };
-static const key_spec member_keys[M_COUNT] = {
+static const tack_key_spec member_keys[M_COUNT] = {
     [M_STRATEGY] = {"strategy", TACK_SETTING_STRING, 1, "the name of an entry of strategies",
                     "strategy = \"trend\";"},
     [M_WEIGHT] = {"weight", TACK_SETTING_INT | TACK_SETTING_FLOAT, 0, "a number of 0 or more",
@@ -336,7 +294,7 @@ static const key_spec member_keys[M_COUNT] = {
 };
 
 enum { G_NAME, G_STRATEGY, G_ABOVE, G_BELOW, G_ON_SWITCH, G_REDUCE_TO, G_COUNT };
-static const key_spec regime_keys[G_COUNT] = {
+static const tack_key_spec regime_keys[G_COUNT] = {
     [G_NAME] = {"name", TACK_SETTING_STRING, 1, "a regime name (a string)", "name = \"trend\";"},
     [G_STRATEGY] = {"strategy", TACK_SETTING_STRING, 1, "the name of an entry of strategies",
                     "strategy = \"trend\";"},
@@ -351,7 +309,7 @@ static const key_spec regime_keys[G_COUNT] = {
 };
 
 enum { Y_SYMBOL, Y_EXCHANGE, Y_STRATEGY, Y_ENABLED, Y_COUNT };
-static const key_spec symbol_keys[Y_COUNT] = {
+static const tack_key_spec symbol_keys[Y_COUNT] = {
     [Y_SYMBOL] = {"symbol", TACK_SETTING_STRING, 1, "the venue's symbol (a string)",
                   "symbol = \"BTC-USD\";"},
     [Y_EXCHANGE] = {"exchange", TACK_SETTING_STRING, 1, "the name of an instance in exchanges",
@@ -361,52 +319,10 @@ static const key_spec symbol_keys[Y_COUNT] = {
     [Y_ENABLED] = {"enabled", TACK_SETTING_BOOL, 0, "true or false", "enabled = true;"},
 };
 
-/*
- * Check the members of group against keys: unknown keys (with a
- * did-you-mean), wrong types, missing required keys. found[k] receives the
- * member for keys[k] when it is present with an accepted type.
- */
-static void check_keys(checker *ck, const config_setting_t *group, const key_spec *keys, size_t n,
-                       const config_setting_t **found) {
-  int hinted[MAX_KEYS] = {0};
-  char what[128];
-  for (size_t k = 0; k < n; k++)
-    found[k] = NULL;
-
-  for (int i = 0; i < config_setting_length(group); i++) {
-    const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
-    const char *name = config_setting_name(s);
-    size_t k = 0;
-    while (k < n && strcmp(keys[k].name, name) != 0)
-      k++;
-    if (k == n) {
-      suggest sg;
-      suggest_init(&sg, name);
-      for (size_t j = 0; j < n; j++)
-        suggest_add(&sg, keys[j].name);
-      if (sg.best) {
-        for (size_t j = 0; j < n; j++)
-          if (keys[j].name == sg.best)
-            hinted[j] = 1;
-        problem(ck, s, NULL, "unknown setting (did you mean '%s'?)", sg.best);
-      } else {
-        problem(ck, s, NULL, "unknown setting; allowed here: %s", sg.list);
-      }
-      continue;
-    }
-    if (!(tack_setting_type_bit(s) & keys[k].types)) {
-      tack_setting_describe(s, what, sizeof what);
-      problem(ck, s, NULL, "must be %s, got %s", keys[k].expect, what);
-      continue;
-    }
-    found[k] = s;
-  }
-
-  /* A misspelt key was already reported with its correction. */
-  for (size_t k = 0; k < n; k++)
-    if (keys[k].required && !hinted[k] && !config_setting_get_member(group, keys[k].name))
-      problem(ck, group, keys[k].name, "required setting is missing (for example: %s)",
-              keys[k].example);
+/* tack_check_keys(), counting its problems in ck. */
+static void check_keys(checker *ck, const config_setting_t *group, const tack_key_spec *keys,
+                       size_t n, const config_setting_t **found) {
+  ck->problems += tack_check_keys(ck->d, group, keys, n, found);
 }
 
 /* ASCII only, whatever the locale. */
@@ -845,7 +761,7 @@ static void load_log(checker *ck, const config_setting_t *group) {
  * "plugin" first and "params" last).
  */
 static void load_instance(checker *ck, const config_setting_t *s, const char *section,
-                          uint32_t kind, const key_spec *keys, size_t n, tack_cfg_instance *inst,
+                          uint32_t kind, const tack_key_spec *keys, size_t n, tack_cfg_instance *inst,
                           const config_setting_t **found) {
   char what[128];
   inst->name = config_setting_name(s);
@@ -992,19 +908,19 @@ static void bad_timeframe(checker *ck, const config_setting_t *s) {
 /* Whether check_keys() reported a member of group as a misspelling of key
  * (it suggests the closest key within two edits): the correction already
  * tells the author what is missing. */
-static int misspelt(const config_setting_t *group, const key_spec *keys, size_t n,
+static int misspelt(const config_setting_t *group, const tack_key_spec *keys, size_t n,
                     const char *key) {
   for (int i = 0; i < config_setting_length(group); i++) {
     const char *name = config_setting_name(config_setting_get_elem(group, (unsigned)i));
-    suggest sg;
+    tack_suggest sg;
     size_t k = 0;
     while (k < n && strcmp(keys[k].name, name) != 0)
       k++;
     if (k < n)
       continue;
-    suggest_init(&sg, name);
+    tack_suggest_init(&sg, name);
     for (size_t j = 0; j < n; j++)
-      suggest_add(&sg, keys[j].name);
+      tack_suggest_add(&sg, keys[j].name);
     if (sg.best && strcmp(sg.best, key) == 0)
       return 1;
   }
@@ -1137,7 +1053,7 @@ static void load_gap(checker *ck, tack_cfg_strategy *st, const config_setting_t 
 }
 
 static void unknown_ref(checker *ck, const config_setting_t *s, const char *what,
-                        const char *section, const suggest *sg) {
+                        const char *section, const tack_suggest *sg) {
   if (sg->best)
     problem(ck, s, NULL, "unknown %s '%.64s' (did you mean '%s'?)", what, sg->target, sg->best);
   else if (sg->count)
@@ -1657,13 +1573,13 @@ static tack_cfg_strategy *find_strategy(tack_config *cfg, const char *name) {
 
 /* The entry a composite or regime names at setting s, or NULL (reported). */
 static tack_cfg_strategy *strategy_ref(checker *ck, const config_setting_t *s, const char *name) {
-  suggest sg;
+  tack_suggest sg;
   tack_cfg_strategy *hit = find_strategy(ck->cfg, name);
   if (hit)
     return hit;
-  suggest_init(&sg, name);
+  tack_suggest_init(&sg, name);
   for (size_t i = 0; i < ck->cfg->n_strategies; i++)
-    suggest_add(&sg, ck->cfg->strategies[i].inst.name);
+    tack_suggest_add(&sg, ck->cfg->strategies[i].inst.name);
   unknown_ref(ck, s, "strategy", "strategies", &sg);
   return NULL;
 }
@@ -1933,7 +1849,7 @@ static void load_symbol(checker *ck, const config_setting_t *el, tack_cfg_symbol
   tack_config *cfg = ck->cfg;
   const config_setting_t *f[Y_COUNT];
   char what[128];
-  suggest sg;
+  tack_suggest sg;
 
   sym->enabled = 1;
   sym->file = config_setting_source_file(el);
@@ -1959,9 +1875,9 @@ static void load_symbol(checker *ck, const config_setting_t *el, tack_cfg_symbol
     const char *name = config_setting_get_string(f[Y_EXCHANGE]);
     sym->exchange = find_instance(cfg->exchanges, cfg->n_exchanges, name, 0);
     if (!sym->exchange) {
-      suggest_init(&sg, name);
+      tack_suggest_init(&sg, name);
       for (size_t i = 0; i < cfg->n_exchanges; i++)
-        suggest_add(&sg, cfg->exchanges[i].name);
+        tack_suggest_add(&sg, cfg->exchanges[i].name);
       unknown_ref(ck, f[Y_EXCHANGE], "exchange", "exchanges", &sg);
     }
   }
@@ -1971,9 +1887,9 @@ static void load_symbol(checker *ck, const config_setting_t *el, tack_cfg_symbol
       if (strcmp(cfg->strategies[i].inst.name, name) == 0)
         sym->strategy = &cfg->strategies[i];
     if (!sym->strategy) {
-      suggest_init(&sg, name);
+      tack_suggest_init(&sg, name);
       for (size_t i = 0; i < cfg->n_strategies; i++)
-        suggest_add(&sg, cfg->strategies[i].inst.name);
+        tack_suggest_add(&sg, cfg->strategies[i].inst.name);
       unknown_ref(ck, f[Y_STRATEGY], "strategy", "strategies", &sg);
     }
   }
@@ -2229,11 +2145,11 @@ static void report_not_loaded(checker *ck, const tack_cfg_instance *ci,
   text_init(&t, why, sizeof why);
 
   if (ci->implicit) {
-    suggest sg;
-    suggest_init(&sg, ci->name);
+    tack_suggest sg;
+    tack_suggest_init(&sg, ci->name);
     for (size_t i = 0; i < ck->cfg->n_filters; i++)
       if (!ck->cfg->filters[i].implicit)
-        suggest_add(&sg, ck->cfg->filters[i].name);
+        tack_suggest_add(&sg, ck->cfg->filters[i].name);
     snprintf(head, sizeof head,
              "unknown filter '%s': filters has no instance of that name and no plugin with that "
              "id is loaded",

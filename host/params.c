@@ -608,3 +608,78 @@ unsigned tack_setting_type_bit(const config_setting_t *s) {
     return 0;
   }
 }
+
+/* ------------------------------------------------------------------------ */
+/* Checking a group against a schema                                         */
+/* ------------------------------------------------------------------------ */
+
+void tack_suggest_init(tack_suggest *sg, const char *target) {
+  sg->target = target;
+  sg->best = NULL;
+  sg->best_dist = 3;
+  sg->count = 0;
+  sg->list[0] = '\0';
+}
+
+void tack_suggest_add(tack_suggest *sg, const char *name) {
+  if (!name)
+    return;
+  int dist = tack_edit_distance(sg->target, name, 2);
+  if (dist < sg->best_dist) {
+    sg->best = name;
+    sg->best_dist = dist;
+  }
+  size_t len = strlen(sg->list);
+  if (len + 1 < sizeof sg->list)
+    snprintf(sg->list + len, sizeof sg->list - len, "%s%s", sg->count ? ", " : "", name);
+  sg->count++;
+}
+
+int tack_check_keys(tack_diag *d, const config_setting_t *group, const tack_key_spec *keys,
+                    size_t n, const config_setting_t **found) {
+  int hinted[TACK_MAX_KEYS] = {0};
+  int problems = 0;
+  char what[128];
+  for (size_t k = 0; k < n; k++)
+    found[k] = NULL;
+
+  for (int i = 0; i < config_setting_length(group); i++) {
+    const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+    const char *name = config_setting_name(s);
+    size_t k = 0;
+    while (k < n && strcmp(keys[k].name, name) != 0)
+      k++;
+    if (k == n) {
+      tack_suggest sg;
+      tack_suggest_init(&sg, name);
+      for (size_t j = 0; j < n; j++)
+        tack_suggest_add(&sg, keys[j].name);
+      if (sg.best) {
+        for (size_t j = 0; j < n; j++)
+          if (keys[j].name == sg.best)
+            hinted[j] = 1;
+        tack_setting_report(d, s, NULL, "unknown setting (did you mean '%s'?)", sg.best);
+      } else {
+        tack_setting_report(d, s, NULL, "unknown setting; allowed here: %s", sg.list);
+      }
+      problems++;
+      continue;
+    }
+    if (!(tack_setting_type_bit(s) & keys[k].types)) {
+      tack_setting_describe(s, what, sizeof what);
+      tack_setting_report(d, s, NULL, "must be %s, got %s", keys[k].expect, what);
+      problems++;
+      continue;
+    }
+    found[k] = s;
+  }
+
+  /* A misspelt key was already reported with its correction. */
+  for (size_t k = 0; k < n; k++)
+    if (keys[k].required && !hinted[k] && !config_setting_get_member(group, keys[k].name)) {
+      tack_setting_report(d, group, keys[k].name, "required setting is missing (for example: %s)",
+                          keys[k].example);
+      problems++;
+    }
+  return problems;
+}

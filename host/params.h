@@ -106,4 +106,45 @@ int tack_edit_distance(const char *a, const char *b, int limit);
 #define TACK_SETTING_LIST 0x40u
 unsigned tack_setting_type_bit(const config_setting_t *s);
 
+/* ------------------------------------------------------------------------ */
+/* Checking a group against a schema                                         */
+/* ------------------------------------------------------------------------ */
+
+/* Collects the names a misspelt one could have meant: the closest within
+ * two edits (best, NULL when none is that close), and all of them, comma
+ * separated, in list (cut when long). */
+typedef struct tack_suggest {
+  const char *target;
+  const char *best;
+  int best_dist;
+  size_t count;
+  char list[320];
+} tack_suggest;
+
+void tack_suggest_init(tack_suggest *sg, const char *target);
+/* name may be NULL (ignored). It must outlive sg (best points to it). */
+void tack_suggest_add(tack_suggest *sg, const char *name);
+
+/* One key a group of a schema accepts. */
+typedef struct tack_key_spec {
+  const char *name;
+  unsigned types; /* TACK_SETTING_* bits */
+  int required;
+  const char *expect;  /* for "must be <expect>, got ..." */
+  const char *example; /* a correct setting, shown when the key is missing */
+} tack_key_spec;
+
+/* Most keys one schema group may have. */
+#define TACK_MAX_KEYS 24
+
+/*
+ * Check the members of group against keys (n <= TACK_MAX_KEYS): unknown
+ * keys (with a did-you-mean), wrong types, missing required keys (unless a
+ * misspelling of it was already reported). found[k] receives the member
+ * for keys[k] when present with an accepted type, else NULL. Each problem
+ * goes into d at its file and line; returns how many there were.
+ */
+int tack_check_keys(tack_diag *d, const config_setting_t *group, const tack_key_spec *keys,
+                    size_t n, const config_setting_t **found);
+
 #endif
