@@ -13,6 +13,9 @@
 #define TACK_EXIT_OK 0
 #define TACK_EXIT_FAIL 1
 #define TACK_EXIT_USAGE 2
+/* tack run: the stop could not close every position or order (the log and
+ * the summary say which). */
+#define TACK_EXIT_LEFT_OPEN 3
 
 typedef struct tack_command {
   const char *name;
@@ -24,6 +27,7 @@ int tack_cmd_plugins(int argc, char **argv);
 int tack_cmd_plugin_info(int argc, char **argv);
 int tack_cmd_check(int argc, char **argv);
 int tack_cmd_run(int argc, char **argv);
+int tack_cmd_ctl(int argc, char **argv);
 int tack_cmd_calc(int argc, char **argv);
 int tack_cmd_filter(int argc, char **argv);
 int tack_cmd_bars(int argc, char **argv);

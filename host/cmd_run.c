@@ -31,22 +31,28 @@ static void print_help(FILE *out) {
                "printed and nothing starts (exit status 1).\n"
                "\n"
                "Then, on one event loop, every instance the enabled symbols use is\n"
-               "created and configured (one exchange instance per exchange; one filter\n"
-               "and one strategy instance per symbol), the store is opened (the config's\n"
-               "store path; without one, plugins' key-value calls fail), the instances\n"
-               "are started and the exchanges connected. When an exchange reports that\n"
-               "it is up, each enabled symbol on it is subscribed to bars of its\n"
-               "strategy's timeframe (the exchange must stream that timeframe). Every\n"
-               "bar goes through the symbol's filters in order to its strategy; each\n"
-               "signal is logged, e.g. 'BTC-USD signal +0.42 (conf 0.80) momentum up'.\n"
-               "Orders are not routed in this version.\n"
+               "created and configured (one exchange instance per exchange; per symbol\n"
+               "its strategies and filters), the store is opened and the instances are\n"
+               "started and the exchanges connected. Bars go through each symbol's\n"
+               "filters and strategies to one signal per symbol, which is logged.\n"
                "\n"
-               "The run stops in order (strategies, then exchanges; destroy every\n"
-               "instance; close the store) on SIGINT or SIGTERM, after --for SECONDS,\n"
-               "or when every exchange has reached the end of its data. A second\n"
-               "SIGINT while stopping exits at once. At exit a summary is printed: per\n"
-               "symbol the bars seen, signals and the last signal; per instance the\n"
-               "peak memory and any leak.\n"
+               "With a trading group in the config, each enabled symbol is also traded:\n"
+               "when an exchange is up, its account is recovered first (the journal in\n"
+               "the store is replayed and reconciled with the venue's open orders,\n"
+               "fills, balances and positions; what was found is printed), then the\n"
+               "symbols are subscribed. Each signal becomes a target position, and the\n"
+               "difference an order that passes the risk gate, is written to the store\n"
+               "and sent. See docs/trading.md and docs/recovery.md.\n"
+               "\n"
+               "The run stops in order on SIGINT or SIGTERM, after --for SECONDS, when\n"
+               "every exchange has reached the end of its data, or by the kill switch:\n"
+               "strategies stop first; a trading bot then cancels its orders and closes\n"
+               "every position (within trading.shutdown's timeout and retries); then\n"
+               "the exchanges stop, every instance is destroyed and the store closed.\n"
+               "A second SIGINT while stopping exits at once. At exit a summary is\n"
+               "printed: per symbol the bars, signals and last signal; for a trading\n"
+               "bot each account's equity, P&L, fees, the ledger check, orders and\n"
+               "fills; per instance the peak memory and any leak.\n"
                "\n"
                "options:\n"
                "  --plugin-dir DIR  load plugins from DIR first (repeatable)\n"
@@ -55,7 +61,7 @@ static void print_help(FILE *out) {
                "\n"
                "exit status: 0 after an orderly stop, 1 on an error (invalid config, a\n"
                "plugin that failed to start, an exchange that gave up, an interrupted\n"
-               "stop), 2 on bad usage.\n");
+               "stop), 2 on bad usage, 3 when the stop left positions or orders open.\n");
 }
 
 typedef struct run_args {
@@ -161,7 +167,12 @@ int tack_cmd_run(int argc, char **argv) {
   rc = tack_runtime_run(rt);
   tack_runtime_print_summary(rt, stdout);
   fflush(stdout);
-  status = rc == 0 ? TACK_EXIT_OK : TACK_EXIT_FAIL;
+  if (rc == 0)
+    status = TACK_EXIT_OK;
+  else if (rc == TACK_EBUSY && tack_runtime_left_open(rt))
+    status = TACK_EXIT_LEFT_OPEN;
+  else
+    status = TACK_EXIT_FAIL;
 
 done:
   /* Instances before the config they point into, plugins' code last. */

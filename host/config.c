@@ -17,6 +17,10 @@
  * checked over it (docs/composition.md). A scorer's features are built when
  * resolving, with the indicators of the loader, and written into the
  * scorer's own params.
+ *
+ * The trading groups (the top-level `trading`, a symbol's `trading`, an
+ * entry's `exits`) are only checked to be groups here; trading_config.c
+ * reads what is inside them, last.
  */
 #include "config.h"
 
@@ -136,7 +140,6 @@ static const char *kind_phrase(uint32_t kind) {
 /* The schema                                                                */
 /* ------------------------------------------------------------------------ */
 
-
 enum {
   R_VERSION,
   R_NAME,
@@ -148,6 +151,7 @@ enum {
   R_STRATEGIES,
   R_SYMBOLS,
   R_TRAIN,
+  R_TRADING,
   R_COUNT
 };
 static const tack_key_spec root_keys[R_COUNT] = {
@@ -174,6 +178,9 @@ static const tack_key_spec root_keys[R_COUNT] = {
                    "\"trend\"; } );"},
     [R_TRAIN] = {"train", TACK_SETTING_GROUP, 0, "a group { scorer = \"...\"; symbol = \"...\"; }",
                  "train = { scorer = \"ml\"; symbol = \"BTC-USD\"; };"},
+    [R_TRADING] = {"trading", TACK_SETTING_GROUP, 0,
+                   "a group { sizing = { ... }; exits = { ... }; ... }",
+                   "trading = { sizing = { allocation = 1000.0; }; };"},
 };
 
 _Static_assert(R_COUNT <= TACK_MAX_KEYS, "check_keys() needs more room");
@@ -218,6 +225,7 @@ enum {
   S_DETECTOR,
   S_REGIMES,
   S_HOLD,
+  S_EXITS,
   S_PARAMS,
   S_COUNT
 };
@@ -253,6 +261,8 @@ static const tack_key_spec strategy_keys[S_COUNT] = {
                    "regimes = ( { name = \"trend\"; above = 0.3; strategy = \"a\"; }, { name = "
                    "\"range\"; strategy = \"b\"; } );"},
     [S_HOLD] = {"hold", TACK_SETTING_INT, 0, "an integer of 1 or more", "hold = 3;"},
+    [S_EXITS] = {"exits", TACK_SETTING_GROUP, 0, "a group { stop_loss = 0.02; ... }",
+                 "exits = { stop_loss = 0.02; };"},
     [S_PARAMS] = {"params", TACK_SETTING_GROUP, 0, "a group of parameters { key = value; }",
                   "params = { };"},
 };
@@ -281,6 +291,7 @@ static const unsigned strategy_key_types[S_COUNT] = {
     [S_DETECTOR] = FOR_REGIME,
     [S_REGIMES] = FOR_REGIME,
     [S_HOLD] = FOR_REGIME,
+    [S_EXITS] = FOR_LEAF | FOR_COMPOSITE | FOR_REGIME,
     [S_PARAMS] = FOR_LEAF,
 };
 
@@ -308,7 +319,7 @@ static const tack_key_spec regime_keys[G_COUNT] = {
                      "reduce_to = 0.5;"},
 };
 
-enum { Y_SYMBOL, Y_EXCHANGE, Y_STRATEGY, Y_ENABLED, Y_COUNT };
+enum { Y_SYMBOL, Y_EXCHANGE, Y_STRATEGY, Y_ENABLED, Y_TRADING, Y_COUNT };
 static const tack_key_spec symbol_keys[Y_COUNT] = {
     [Y_SYMBOL] = {"symbol", TACK_SETTING_STRING, 1, "the venue's symbol (a string)",
                   "symbol = \"BTC-USD\";"},
@@ -317,6 +328,9 @@ static const tack_key_spec symbol_keys[Y_COUNT] = {
     [Y_STRATEGY] = {"strategy", TACK_SETTING_STRING, 1, "the name of an instance in strategies",
                     "strategy = \"trend\";"},
     [Y_ENABLED] = {"enabled", TACK_SETTING_BOOL, 0, "true or false", "enabled = true;"},
+    [Y_TRADING] = {"trading", TACK_SETTING_GROUP, 0,
+                   "a group of overrides { sizing = { ... }; exits = { ... }; ... }",
+                   "trading = { sizing = { allocation = 500.0; }; };"},
 };
 
 /* tack_check_keys(), counting its problems in ck. */
@@ -761,8 +775,8 @@ static void load_log(checker *ck, const config_setting_t *group) {
  * "plugin" first and "params" last).
  */
 static void load_instance(checker *ck, const config_setting_t *s, const char *section,
-                          uint32_t kind, const tack_key_spec *keys, size_t n, tack_cfg_instance *inst,
-                          const config_setting_t **found) {
+                          uint32_t kind, const tack_key_spec *keys, size_t n,
+                          tack_cfg_instance *inst, const config_setting_t **found) {
   char what[128];
   inst->name = config_setting_name(s);
   inst->section = section;
@@ -1496,6 +1510,7 @@ static int load_strategy(checker *ck, tack_cfg_strategy *st, const config_settin
   st->hold = 1;
   if (!config_setting_is_group(s))
     return 0;
+  st->exits = f[S_EXITS];
   if (f[S_TYPE]) {
     const char *v = config_setting_get_string(f[S_TYPE]);
     int k = choice_index(v, type_names, 4);
@@ -1895,6 +1910,7 @@ static void load_symbol(checker *ck, const config_setting_t *el, tack_cfg_symbol
   }
   if (f[Y_ENABLED])
     sym->enabled = config_setting_get_bool(f[Y_ENABLED]) ? 1 : 0;
+  sym->trading = f[Y_TRADING];
 
   /* One venue trades a symbol once; the same symbol on two venues is two
    * markets. */
@@ -1992,6 +2008,14 @@ static int check_schema(checker *ck) {
   /* `tack train`'s group: train.c owns its schema (docs/training.md). */
   if (f[R_TRAIN] && tack_train_check_schema(f[R_TRAIN], cfg->path, ck->d) != 0)
     ck->problems++;
+  cfg->trading_setting = f[R_TRADING];
+  /* Last, once every symbol and entry is read; also after problems, so that
+   * one run reports them all (trading_config.c skips what is missing). */
+  rc = tack_trading_cfg_load(cfg, &cfg->trading, ck->d);
+  if (rc == TACK_ECONFIG)
+    ck->problems++;
+  else if (rc)
+    return rc;
   return 0;
 }
 
@@ -2074,6 +2098,7 @@ void tack_config_free(tack_config *cfg) {
   tack_free(NULL, cfg->exchanges);
   tack_free(NULL, cfg->filters);
   tack_free(NULL, cfg->symbols);
+  tack_trading_cfg_free(&cfg->trading);
   for (size_t i = 0; i < cfg->n_plugin_dirs; i++)
     tack_free(NULL, cfg->plugin_dirs[i]);
   tack_free(NULL, cfg->plugin_dirs);
@@ -2547,6 +2572,8 @@ void tack_config_print(const tack_config *cfg, FILE *out) {
     if (sym->strategy)
       print_entry(sym->strategy, 2, "", out);
   }
+  if (cfg->trading.enabled)
+    tack_trading_cfg_print(cfg, &cfg->trading, out);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -9,7 +9,9 @@
  *                          plugin's params against its spec, check references
  * See docs/config.md for the schema. Entries of `strategies` may compose
  * others (composites, regime entries; docs/composition.md): loading links
- * and checks that graph, resolving builds scorers' features.
+ * and checks that graph, resolving builds scorers' features. The `trading`
+ * groups (top level, per symbol, an entry's `exits`) are read last into
+ * tack_config.trading (trading_config.h).
  */
 #ifndef TACK_CONFIG_H
 #define TACK_CONFIG_H
@@ -19,6 +21,7 @@
 
 #include "diag.h"
 #include "loader.h"
+#include "trading_config.h"
 
 /* A plugin instance named in the config (an exchange, filter, strategy...). */
 typedef struct tack_cfg_instance {
@@ -140,6 +143,10 @@ typedef struct tack_cfg_strategy {
   uint32_t all_timeframes[TACK_MAX_SYMBOL_TIMEFRAMES];
   size_t n_all_timeframes;
   int depth;
+
+  /* Its `exits = { ... };` group, or NULL: the exits of the symbols that
+   * name this entry, where they set none (trading_config.h). */
+  const config_setting_t *exits;
 } tack_cfg_strategy;
 
 typedef struct tack_cfg_symbol {
@@ -149,6 +156,8 @@ typedef struct tack_cfg_symbol {
   int enabled;
   const char *file;
   int line;
+  /* Its `trading = { ... };` group of overrides, or NULL (trading_config.h). */
+  const config_setting_t *trading;
 } tack_cfg_symbol;
 
 typedef struct tack_config {
@@ -172,6 +181,14 @@ typedef struct tack_config {
   /* 1 for a config handed out by tack_config_load_partial() despite
    * problems: it exists to be diagnosed, never to run. */
   int invalid;
+  /* The top-level `trading` group, or NULL: the config only computes
+   * signals. */
+  const config_setting_t *trading_setting;
+  /* What every symbol trades by, read from the trading groups once the
+   * rest of the schema is read (trading.enabled is 0 without a trading
+   * group). Valid whenever the config is handed out without invalid set;
+   * in an invalid config it may hold nothing. */
+  tack_trading_cfg trading;
 } tack_config;
 
 /* Parse path and check the host schema. On error returns TACK_ECONFIG (or
@@ -235,9 +252,10 @@ int tack_config_load_plugins(const tack_config *cfg, const char *const *extra_di
  * strategy, or for a composed strategy its tree (composites with method,
  * settings and each member's weight; regime entries with hold, detector
  * and each regime's bounds and policy; a scorer's canonical features),
- * one indented line per entry. Secret parameters print as ***. `tack
- * check` prints its own header lines (the verdict and where plugins came
- * from) before this. */
+ * one indented line per entry, then the trading settings when the config
+ * has a trading group (tack_trading_cfg_print()). Secret parameters print
+ * as ***. `tack check` prints its own header lines (the verdict and where
+ * plugins came from) before this. */
 void tack_config_print(const tack_config *cfg, FILE *out);
 
 /* The name of a TACK_STRATEGY_* ("composite"), TACK_METHOD_* ("weighted")

@@ -485,6 +485,44 @@ int tack_instance_exchange_subscribe(tack_ctx *ctx, const tack_subscription *sub
   return vt->subscribe(ctx->self, sub);
 }
 
+/* The venue calls of the trading engine: only on a started exchange. */
+static const tack_exchange_vtable *exchange_vt(tack_ctx *ctx, const char *call, int *rc) {
+  *rc = 0;
+  if (ctx->desc->kind != TACK_KIND_EXCHANGE) {
+    *rc = TACK_EINVAL;
+    return NULL;
+  }
+  if (ctx->state != ST_STARTED) {
+    *rc = wrong_state(ctx, call);
+    return NULL;
+  }
+  return ctx->vtable;
+}
+
+int tack_instance_exchange_instruments(tack_ctx *ctx, uint64_t req) {
+  int rc;
+  const tack_exchange_vtable *vt = exchange_vt(ctx, "instruments", &rc);
+  return vt ? vt->instruments(ctx->self, req) : rc;
+}
+
+int tack_instance_exchange_submit(tack_ctx *ctx, const tack_order_request *req) {
+  int rc;
+  const tack_exchange_vtable *vt = exchange_vt(ctx, "submit", &rc);
+  return vt ? vt->submit(ctx->self, req) : rc;
+}
+
+int tack_instance_exchange_cancel(tack_ctx *ctx, const char *client_id, const char *venue_id) {
+  int rc;
+  const tack_exchange_vtable *vt = exchange_vt(ctx, "cancel", &rc);
+  return vt ? vt->cancel(ctx->self, client_id, venue_id) : rc;
+}
+
+int tack_instance_exchange_reconcile(tack_ctx *ctx, uint64_t req, tack_time since) {
+  int rc;
+  const tack_exchange_vtable *vt = exchange_vt(ctx, "reconcile", &rc);
+  return vt ? vt->reconcile(ctx->self, req, since) : rc;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Host services                                                             */
 /* ------------------------------------------------------------------------ */
@@ -658,29 +696,39 @@ static int svc_emit_signal(tack_ctx *ctx, const tack_signal *sig) {
   return tack_runtime_emit_signal(ctx->rt, ctx, &s);
 }
 
-static int orders_unavailable(tack_ctx *ctx, const char *call) {
-  if (!ctx)
-    return TACK_EINVAL;
-  /* Said loudly once per instance, then quietly: a strategy that submits on
-   * every bar must not drown the log. */
-  tack_log(ctx->orders_refused ? TACK_LOG_DEBUG : TACK_LOG_ERROR, ctx->name,
-           "%s: order routing is not available in this version of tack (no trader, risk gate "
-           "or order manager yet); nothing was sent (TACK_ENOTSUP)",
-           call);
-  ctx->orders_refused = 1;
-  return TACK_ENOTSUP;
+/* Orders go through the runtime to the trading engine. When the bot does
+ * not trade, that is said loudly once per instance, then quietly: a
+ * strategy that submits on every bar must not drown the log. */
+static int order_refusal(tack_ctx *ctx, const char *call, int rc) {
+  if (rc == TACK_ENOTSUP) {
+    tack_log(ctx->orders_refused ? TACK_LOG_DEBUG : TACK_LOG_ERROR, ctx->name,
+             "%s: this bot does not trade (its config has no trading group) or this instance "
+             "feeds no symbol; nothing was sent (TACK_ENOTSUP)",
+             call);
+    ctx->orders_refused = 1;
+  }
+  return rc;
 }
 
 static int svc_submit_order(tack_ctx *ctx, const tack_order_request *req, char *client_id_out) {
-  (void)req;
   if (client_id_out)
     client_id_out[0] = '\0';
-  return orders_unavailable(ctx, "submit_order");
+  if (!ctx || !req)
+    return TACK_EINVAL;
+  if (ctx->desc->kind != TACK_KIND_STRATEGY && ctx->desc->kind != TACK_KIND_SCORER)
+    return TACK_EPERM;
+  if (!ctx->rt)
+    return order_refusal(ctx, "submit_order", TACK_ENOTSUP);
+  return order_refusal(ctx, "submit_order",
+                       tack_runtime_submit_order(ctx->rt, ctx, req, client_id_out));
 }
 
 static int svc_cancel_order(tack_ctx *ctx, const char *client_id) {
-  (void)client_id;
-  return orders_unavailable(ctx, "cancel_order");
+  if (!ctx || !client_id)
+    return TACK_EINVAL;
+  if (!ctx->rt)
+    return order_refusal(ctx, "cancel_order", TACK_ENOTSUP);
+  return order_refusal(ctx, "cancel_order", tack_runtime_cancel_order(ctx->rt, ctx, client_id));
 }
 
 static int svc_timer_start(tack_ctx *ctx, uint64_t after_ns, uint64_t repeat_ns, tack_timer_cb cb,
@@ -786,7 +834,10 @@ static int ex_event(tack_ctx *ctx, const char *call, const void *arg, int ev) {
 }
 
 static int svc_ex_instrument(tack_ctx *ctx, const tack_instrument *instr) {
-  return ex_event(ctx, "ex_instrument", instr, TACK_RT_EV_INSTRUMENT);
+  int rc = ex_gate(ctx, "ex_instrument");
+  if (rc != 0)
+    return rc;
+  return instr ? tack_runtime_ex_instrument(ctx->rt, ctx, instr) : TACK_EINVAL;
 }
 
 static int svc_ex_bar(tack_ctx *ctx, const char *symbol, const tack_bar *bar) {
@@ -819,7 +870,10 @@ static int svc_ex_book(tack_ctx *ctx, const char *symbol, const tack_book_level 
 }
 
 static int svc_ex_order_update(tack_ctx *ctx, const tack_order_update *update) {
-  return ex_event(ctx, "ex_order_update", update, TACK_RT_EV_ORDER_UPDATE);
+  int rc = ex_gate(ctx, "ex_order_update");
+  if (rc != 0)
+    return rc;
+  return update ? tack_runtime_ex_order_update(ctx->rt, ctx, update) : TACK_EINVAL;
 }
 
 static int svc_ex_fill(tack_ctx *ctx, const tack_fill *fill) {
@@ -832,7 +886,10 @@ static int svc_ex_fill(tack_ctx *ctx, const tack_fill *fill) {
 }
 
 static int svc_ex_balance(tack_ctx *ctx, const tack_balance *balance) {
-  return ex_event(ctx, "ex_balance", balance, TACK_RT_EV_BALANCE);
+  int rc = ex_gate(ctx, "ex_balance");
+  if (rc != 0)
+    return rc;
+  return balance ? tack_runtime_ex_balance(ctx->rt, ctx, balance) : TACK_EINVAL;
 }
 
 static int svc_ex_position(tack_ctx *ctx, const tack_position *position) {
@@ -852,7 +909,7 @@ static int svc_ex_done(tack_ctx *ctx, uint64_t req, int status, const char *deta
     tack_log(TACK_LOG_WARN, ctx->name, "request %llu failed: %s (%s)%s%s", (unsigned long long)req,
              tack_strerror(status), tack_err_name(status), detail ? ": " : "",
              detail ? detail : "");
-  return tack_runtime_ex_event(ctx->rt, ctx, TACK_RT_EV_DONE);
+  return tack_runtime_ex_done(ctx->rt, ctx, req, status);
 }
 
 static int svc_ex_error(tack_ctx *ctx, const char *type, int err, const char *detail) {

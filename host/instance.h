@@ -71,6 +71,12 @@ int tack_instance_strategy_on_bar(tack_ctx *ctx, const tack_bar *bar, tack_signa
 int tack_instance_exchange_caps(tack_ctx *ctx, tack_exchange_caps *out);
 int tack_instance_exchange_connect(tack_ctx *ctx);
 int tack_instance_exchange_subscribe(tack_ctx *ctx, const tack_subscription *sub);
+/* The trading engine's venue requests (tack_exchange_vtable); TACK_ESTATE
+ * unless the exchange is started. */
+int tack_instance_exchange_instruments(tack_ctx *ctx, uint64_t req);
+int tack_instance_exchange_submit(tack_ctx *ctx, const tack_order_request *req);
+int tack_instance_exchange_cancel(tack_ctx *ctx, const char *client_id, const char *venue_id);
+int tack_instance_exchange_reconcile(tack_ctx *ctx, uint64_t req, tack_time since);
 
 /* An indicator's output columns, NULL-name terminated (the loader checked
  * that there is at least one); NULL for an instance of another kind. Static

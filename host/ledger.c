@@ -320,6 +320,37 @@ int tack_ledger_apply_fill(tack_ledger *l, const tack_instrument *instr, const t
   return 0;
 }
 
+int tack_ledger_deposit(tack_ledger *l, double amount) {
+  tack_money m = 0, starting, cash;
+  int rc = money_from_double(amount, &m);
+  l->error[0] = '\0';
+  if (rc < 0)
+    return refuse(l, rc, "deposit %.17g: more than %d decimals, too large or not finite", amount,
+                  TACK_LEDGER_SCALE);
+  if (add(l->starting, m, &starting) || add(l->cash, m, &cash))
+    return refuse(l, TACK_ERANGE, "deposit %.17g: money would overflow 128 bits", amount);
+  l->starting = starting;
+  l->cash = cash;
+  return 0;
+}
+
+int tack_ledger_adopt(tack_ledger *l, const tack_instrument *instr, const tack_fill *fill) {
+  tack_money before = l->cash, starting = l->starting, moved;
+  if (fill->fee != 0.0)
+    return refuse(l, TACK_EINVAL, "%s adoption %s: an adopted position carries no fee",
+                  fill->symbol, fill->trade_id);
+  int rc = tack_ledger_apply_fill(l, instr, fill);
+  if (rc < 0)
+    return rc;
+  /* The fill moved cash by -(q x p); the position arrived from outside, so
+   * that value is added to what the account started with instead. */
+  if (sub(before, l->cash, &moved) || add(starting, moved, &starting))
+    return refuse(l, TACK_ERANGE, "%s adoption: money would overflow 128 bits", fill->symbol);
+  l->starting = starting;
+  l->cash = before;
+  return 0;
+}
+
 int tack_ledger_mark(tack_ledger *l, const char *symbol, double price) {
   entry *e = find(l, symbol);
   int64_t ticks = 0;

@@ -89,6 +89,18 @@ void tack_ledger_free(tack_ledger *l);
  * the latest price known to have traded. */
 int tack_ledger_apply_fill(tack_ledger *l, const tack_instrument *instr, const tack_fill *fill);
 
+/* Money in (amount > 0) or out (< 0) of the account from outside trading:
+ * the starting equity and cash both move by it, so the identity still
+ * holds. TACK_ERANGE for more than 18 decimals or an overflow. */
+int tack_ledger_deposit(tack_ledger *l, double amount);
+
+/* A position that arrived from outside (found at the venue on restart and
+ * adopted): booked like a fill without fee, except that cash does not pay
+ * for it; its value at the fill price is added to the starting equity
+ * instead. TACK_EINVAL for a fee other than 0; otherwise as
+ * tack_ledger_apply_fill(). */
+int tack_ledger_adopt(tack_ledger *l, const tack_instrument *instr, const tack_fill *fill);
+
 /* Sets the mark of a symbol already filled (TACK_ENOENT otherwise), rounded
  * to the nearest tick. */
 int tack_ledger_mark(tack_ledger *l, const char *symbol, double price);

@@ -16,6 +16,7 @@ static const tack_command commands[] = {
     {"plugin-info", "show one plugin file: descriptors, parameters, outputs", tack_cmd_plugin_info},
     {"check", "validate a config and print the composed pipeline", tack_cmd_check},
     {"run", "run a config until stopped (SIGINT/SIGTERM) or the data ends", tack_cmd_run},
+    {"ctl", "send a command to a running bot (status, kill, unlock, flatten, ...)", tack_cmd_ctl},
     {"calc", "compute an indicator over a CSV of bars", tack_cmd_calc},
     {"filter", "apply a candle filter to a CSV of bars", tack_cmd_filter},
     {"bars", "build bars from trades, or resample bars, to a timeframe", tack_cmd_bars},

@@ -30,14 +30,23 @@
 
 #include "bars.h"
 #include "cli.h"
+#include "control.h"
 #include "instance.h"
 #include "log.h"
 #include "ml_features.h"
+#include "trading.h"
 
 /* Bars one filter may produce from one input (Renko bricks of a big move). */
 #define RT_FILTER_CAP 64
 
-enum { PHASE_IDLE, PHASE_RUNNING, PHASE_STOP_REQUESTED, PHASE_STOPPED, PHASE_CLOSED };
+enum {
+  PHASE_IDLE,
+  PHASE_RUNNING,
+  PHASE_STOP_REQUESTED,
+  PHASE_FLATTENING, /* strategies stopped; the trader closes positions */
+  PHASE_STOPPED,
+  PHASE_CLOSED
+};
 
 /* Where a symbol's bars come from. */
 enum {
@@ -173,6 +182,10 @@ struct tack_runtime {
   size_t n_sym;
   rt_memory *mem;
   size_t n_mem, cap_mem;
+
+  tack_trading *trading; /* NULL when the config does not trade */
+  tack_control *control; /* the control socket, when there is a store */
+  int left_open;         /* positions or orders the stop could not close */
 
   int phase;
   int handles_open;
@@ -884,6 +897,78 @@ static int build_symbol(tack_runtime *rt, const tack_cfg_symbol *cs, failed_set 
   return finish_symbol(rt, s, ex, &at, d);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The trading engine's hooks                                                */
+/* ------------------------------------------------------------------------ */
+
+static rt_symbol *symbol_named(const rt_exchange *ex, const char *field);
+static void tell_position(rt_leaf *l, const tack_position *pos);
+static void tell_fill(rt_leaf *l, const tack_fill *fill);
+static void schedule_work(tack_runtime *rt);
+
+/* The ledger's position is the symbol's position: strategies are told it
+ * (before the first bar by the hand-over, after it on every change). */
+static void trading_position(void *user, tack_ctx *exc, const tack_position *pos) {
+  tack_runtime *rt = user;
+  rt_exchange *ex = tack_instance_route(exc);
+  rt_symbol *s = ex ? symbol_named(ex, pos->symbol) : NULL;
+  (void)rt;
+  if (!s)
+    return;
+  s->position = *pos;
+  s->has_position = 1;
+  for (size_t i = 0; s->handed_over && i < s->n_leaves; i++)
+    tell_position(&s->leaves[i], &s->position);
+}
+
+static void trading_fill(void *user, tack_ctx *exc, const tack_fill *fill) {
+  rt_exchange *ex = tack_instance_route(exc);
+  rt_symbol *s = ex ? symbol_named(ex, fill->symbol) : NULL;
+  (void)user;
+  for (size_t i = 0; s && i < s->n_leaves; i++)
+    tell_fill(&s->leaves[i], fill);
+}
+
+static void trading_stop(void *user, const char *why, int error) {
+  tack_runtime_request_stop(user, why, error);
+}
+
+/* Recovered: now the symbols of the exchange may get data. */
+static void trading_ready(void *user, tack_ctx *exc) {
+  tack_runtime *rt = user;
+  rt_exchange *ex = tack_instance_route(exc);
+  if (!ex || ex->subscribed || rt->phase != PHASE_RUNNING)
+    return;
+  ex->subscribe_due = 1;
+  schedule_work(rt);
+}
+
+static tack_time trading_now(void *user) { return tack_runtime_now(user); }
+
+static int build_trading(tack_runtime *rt, const tack_config *cfg, tack_diag *d) {
+  tack_trading_hooks hooks = {rt,           trading_position, trading_fill,
+                              trading_stop, trading_ready,    trading_now};
+  int rc = tack_trading_new(&cfg->trading, rt->store, rt->bot, &hooks, &rt->trading);
+  if (rc != 0) {
+    tack_diag_add(d, cfg->path, 0, NULL, "the trading engine cannot start: %s (%s)",
+                  tack_strerror(rc), tack_err_name(rc));
+    return rc;
+  }
+  for (size_t i = 0; i < cfg->n_symbols && rc == 0; i++) {
+    const tack_cfg_symbol *cs = &cfg->symbols[i];
+    rt_exchange *ex = cs->enabled ? exchange_for(rt, cs->exchange) : NULL;
+    if (!ex)
+      continue;
+    rc = tack_trading_add_account(rt->trading, ex->ctx);
+    if (rc == 0)
+      rc = tack_trading_add_symbol(rt->trading, ex->ctx, cs->symbol, &cfg->trading.symbols[i], 1);
+    if (rc != 0)
+      tack_diag_add(d, cs->file, cs->line, NULL, "%s cannot be traded: %s (%s)", cs->symbol,
+                    tack_strerror(rc), tack_err_name(rc));
+  }
+  return rc;
+}
+
 int tack_runtime_build(tack_runtime *rt, const tack_config *cfg, tack_diag *d) {
   failed_set fs = {NULL, 0};
   int first = 0;
@@ -902,6 +987,8 @@ int tack_runtime_build(tack_runtime *rt, const tack_config *cfg, tack_diag *d) {
                   "no symbol is enabled: nothing to run (set enabled = true on a symbol)");
     first = TACK_ECONFIG;
   }
+  if (first == 0 && cfg->trading.enabled)
+    first = build_trading(rt, cfg, d);
   return first;
 }
 
@@ -916,6 +1003,8 @@ static void record_signal(rt_symbol *s, const tack_signal *sig) {
   s->signals++;
   tack_log(TACK_LOG_INFO, NULL, "%s signal %+.2f (conf %.2f)%s%s", s->symbol, sig->strength,
            sig->confidence, sig->reason[0] ? " " : "", sig->reason);
+  if (s->rt->trading && s->rt->phase == PHASE_RUNNING)
+    tack_trading_on_signal(s->rt->trading, s->ex->ctx, s->symbol, sig);
 }
 
 /* A leaf spoke: check and stamp its signal and hand it to the tree. A
@@ -1387,7 +1476,8 @@ static int cmp_symbol_key(const void *key, const void *elem) {
  * nobody subscribed. */
 static rt_symbol *route_event(tack_runtime *rt, rt_exchange *ex, const char *symbol,
                               const char *what, int *rc) {
-  if (rt->phase != PHASE_RUNNING) {
+  /* While the trader flattens, prices still reach it (not the strategies). */
+  if (rt->phase != PHASE_RUNNING && !(rt->phase == PHASE_FLATTENING && rt->trading)) {
     if (rt->phase == PHASE_IDLE) {
       *rc = TACK_ESTATE;
       return NULL;
@@ -1454,6 +1544,10 @@ int tack_runtime_ex_bar(tack_runtime *rt, tack_ctx *exc, const char *symbol, con
     return TACK_EINVAL;
   }
   s->bars++;
+  if (rt->trading && (bar->flags & TACK_BAR_CLOSED))
+    tack_trading_on_bar(rt->trading, exc, s->symbol, bar);
+  if (rt->phase != PHASE_RUNNING)
+    return 0; /* stopping: the trader still needs prices, the strategies are done */
   from_source(s, bar);
   note_dropped(s, "bar", bar->ts);
   flush(rt, s);
@@ -1470,6 +1564,10 @@ int tack_runtime_ex_trade(tack_runtime *rt, tack_ctx *exc, const char *symbol,
   rt_symbol *s = route_event(rt, ex, symbol, "trade", &rc);
   if (!s)
     return rc;
+  if (rt->trading && isfinite(trade->price))
+    tack_trading_on_trade(rt->trading, exc, s->symbol, trade);
+  if (rt->phase != PHASE_RUNNING)
+    return 0;
   if (s->source != SRC_TRADES)
     return 0; /* bars feed this symbol; nothing else consumes trades yet */
   s->trades++;
@@ -1541,8 +1639,14 @@ int tack_runtime_ex_position(tack_runtime *rt, tack_ctx *exc, const tack_positio
   if (!ex)
     return TACK_ESTATE;
   ex->events[TACK_RT_EV_POSITION]++;
+  if (rt->phase == PHASE_IDLE)
+    return TACK_ESTATE;
+  /* A trading bot's position is its ledger's; the venue's is compared with
+   * it when reconciling. */
+  if (rt->trading)
+    return tack_trading_on_position(rt->trading, exc, pos);
   if (rt->phase != PHASE_RUNNING)
-    return rt->phase == PHASE_IDLE ? TACK_ESTATE : TACK_ECLOSED;
+    return TACK_ECLOSED;
   rt_symbol *s = symbol_named(ex, pos->symbol);
   if (!s)
     return 0; /* a position in a market this bot does not trade */
@@ -1567,8 +1671,13 @@ int tack_runtime_ex_fill(tack_runtime *rt, tack_ctx *exc, const tack_fill *fill)
   if (!ex)
     return TACK_ESTATE;
   ex->events[TACK_RT_EV_FILL]++;
+  if (rt->phase == PHASE_IDLE)
+    return TACK_ESTATE;
+  /* Booked first; the strategies hear of it once it is in the ledger. */
+  if (rt->trading)
+    return tack_trading_on_fill(rt->trading, exc, fill);
   if (rt->phase != PHASE_RUNNING)
-    return rt->phase == PHASE_IDLE ? TACK_ESTATE : TACK_ECLOSED;
+    return TACK_ECLOSED;
   rt_symbol *s = symbol_named(ex, fill->symbol);
   for (size_t i = 0; s && i < s->n_leaves; i++)
     tell_fill(&s->leaves[i], fill);
@@ -1582,6 +1691,57 @@ int tack_runtime_ex_event(tack_runtime *rt, tack_ctx *exc, int ev) {
     return TACK_EINVAL;
   ex->events[ev]++;
   return 0;
+}
+
+/* Counted, then handed to the trading engine when the bot trades. */
+static int trading_event(tack_runtime *rt, tack_ctx *exc, int ev) {
+  int rc = tack_runtime_ex_event(rt, exc, ev);
+  if (rc != 0)
+    return rc;
+  if (rt->phase == PHASE_IDLE)
+    return TACK_ESTATE;
+  return rt->trading ? 1 : 0;
+}
+
+int tack_runtime_ex_instrument(tack_runtime *rt, tack_ctx *exc, const tack_instrument *in) {
+  int rc = trading_event(rt, exc, TACK_RT_EV_INSTRUMENT);
+  return rc == 1 ? tack_trading_on_instrument(rt->trading, exc, in) : rc;
+}
+
+int tack_runtime_ex_order_update(tack_runtime *rt, tack_ctx *exc, const tack_order_update *u) {
+  int rc = trading_event(rt, exc, TACK_RT_EV_ORDER_UPDATE);
+  return rc == 1 ? tack_trading_on_order_update(rt->trading, exc, u) : rc;
+}
+
+int tack_runtime_ex_balance(tack_runtime *rt, tack_ctx *exc, const tack_balance *b) {
+  int rc = trading_event(rt, exc, TACK_RT_EV_BALANCE);
+  return rc == 1 ? tack_trading_on_balance(rt->trading, exc, b) : rc;
+}
+
+int tack_runtime_ex_done(tack_runtime *rt, tack_ctx *exc, uint64_t req, int status) {
+  int rc = trading_event(rt, exc, TACK_RT_EV_DONE);
+  return rc == 1 ? tack_trading_on_done(rt->trading, exc, req, status) : rc;
+}
+
+int tack_runtime_submit_order(tack_runtime *rt, tack_ctx *ctx, const tack_order_request *req,
+                              char *client_id_out) {
+  rt_leaf *l = find_leaf(rt, ctx);
+  if (!rt->trading || !l)
+    return TACK_ENOTSUP;
+  if (rt->phase != PHASE_RUNNING)
+    return TACK_ESTATE;
+  return tack_trading_submit(rt->trading, l->sym->ex->ctx, l->sym->symbol, req, client_id_out);
+}
+
+int tack_runtime_cancel_order(tack_runtime *rt, tack_ctx *ctx, const char *client_id) {
+  rt_leaf *l = find_leaf(rt, ctx);
+  if (!rt->trading || !l)
+    return TACK_ENOTSUP;
+  return tack_trading_cancel(rt->trading, l->sym->ex->ctx, client_id);
+}
+
+struct tack_trading *tack_runtime_trading(tack_runtime *rt) {
+  return rt->trading;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1716,10 +1876,10 @@ static void subscribe_all(tack_runtime *rt, rt_exchange *ex) {
 
 /* Step 1 of a stop: strategies and their filters first, so that no new
  * signal arises, while the exchanges are still connected to act on what
- * the strategies leave behind (the trader of a later version flattens
- * through them); bars that arrive meanwhile are not passed on. Then the
+ * the strategies leave behind: the trader flattens through them (prices
+ * still reach it; bars are no longer passed to strategies). Then the
  * exchanges. */
-static void stop_instances(tack_runtime *rt) {
+static void stop_strategies(tack_runtime *rt) {
   for (size_t i = 0; i < rt->n_sym; i++) {
     rt_symbol *s = rt->sym[i];
     if (s->timer_open)
@@ -1733,9 +1893,35 @@ static void stop_instances(tack_runtime *rt) {
           tack_instance_stop(l->filters[f]);
     }
   }
+}
+
+static void stop_exchanges(tack_runtime *rt) {
   for (size_t i = 0; i < rt->n_ex; i++)
     if (tack_instance_started(rt->ex[i]->ctx))
       tack_instance_stop(rt->ex[i]->ctx);
+}
+
+/* How often the flatten of a stop is checked on. */
+#define RT_FLATTEN_POLL_MS 10
+
+/* After the flatten (or without one): report what is left, stop the
+ * exchanges, and destroy everything on the next iteration. */
+static void finish_stop(tack_runtime *rt) {
+  if (rt->trading) {
+    size_t left = tack_trading_report_open(rt->trading);
+    if (left) {
+      rt->left_open = (int)left;
+      tack_log_error("%zu symbol%s left with open positions or orders", left, left == 1 ? "" : "s");
+      if (rt->error == 0)
+        rt->error = TACK_EBUSY;
+    }
+    tack_trading_close_store(rt->trading);
+  }
+  stop_exchanges(rt);
+  rt->phase = PHASE_STOPPED;
+  /* Destroy on the next iteration: handles the plugins closed in stop()
+   * finish closing at the end of this one. */
+  uv_timer_start(&rt->work, work_cb, 0, 0);
 }
 
 static void remember_memory(tack_runtime *rt, tack_ctx *ctx) {
@@ -1800,6 +1986,8 @@ static void close_handles(tack_runtime *rt) {
   if (!rt->handles_open)
     return;
   rt->handles_open = 0;
+  tack_control_close(rt->control);
+  rt->control = NULL;
   uv_close((uv_handle_t *)&rt->work, NULL);
   uv_close((uv_handle_t *)&rt->for_timer, NULL);
   uv_close((uv_handle_t *)&rt->sigint, NULL);
@@ -1820,11 +2008,19 @@ static void work_cb(uv_timer_t *h) {
         subscribe_all(rt, rt->ex[i]);
     break;
   case PHASE_STOP_REQUESTED:
-    stop_instances(rt);
-    rt->phase = PHASE_STOPPED;
-    /* Destroy on the next iteration: handles the plugins closed in stop()
-     * finish closing at the end of this one. */
-    uv_timer_start(&rt->work, work_cb, 0, 0);
+    stop_strategies(rt);
+    if (rt->trading && tack_trading_begin_stop(rt->trading, rt->stop_reason)) {
+      rt->phase = PHASE_FLATTENING;
+      uv_timer_start(&rt->work, work_cb, RT_FLATTEN_POLL_MS, 0);
+      break;
+    }
+    finish_stop(rt);
+    break;
+  case PHASE_FLATTENING:
+    if (tack_trading_stop_done(rt->trading))
+      finish_stop(rt);
+    else
+      uv_timer_start(&rt->work, work_cb, RT_FLATTEN_POLL_MS, 0);
     break;
   case PHASE_STOPPED:
     free_instances(rt);
@@ -1884,7 +2080,11 @@ int tack_runtime_ex_connection(tack_runtime *rt, tack_ctx *exc, uint32_t state,
   switch (state) {
   case TACK_CONN_UP:
     tack_log(TACK_LOG_INFO, name, "connection up%s%s", sep, detail);
-    if (!ex->subscribed && rt->phase == PHASE_RUNNING) {
+    if (rt->trading) {
+      /* Subscribed once the account has recovered (trading_ready). */
+      if (rt->phase == PHASE_RUNNING || rt->phase == PHASE_FLATTENING)
+        tack_trading_on_connection(rt->trading, exc, state);
+    } else if (!ex->subscribed && rt->phase == PHASE_RUNNING) {
       ex->subscribe_due = 1;
       schedule_work(rt);
     }
@@ -1950,6 +2150,10 @@ static int open_handles(tack_runtime *rt) {
   }
   if (rt->run_for_ms)
     uv_timer_start(&rt->for_timer, for_cb, rt->run_for_ms, 0);
+  /* Operators reach a running bot through its store's folder (control.h).
+   * A bot that cannot open it still runs; the log says why. */
+  if (rt->store && tack_control_open(&rt->loop, tack_store_path(rt->store), rt, &rt->control) != 0)
+    rt->control = NULL;
   return 0;
 }
 
@@ -2006,9 +2210,12 @@ int tack_runtime_run(tack_runtime *rt) {
     tack_log_info("no store configured: plugins' kv_get/kv_put/kv_del return TACK_ESTATE");
 
   rt->phase = PHASE_RUNNING;
-  tack_log_info("running %zu symbol%s on %zu exchange%s", rt->n_sym, rt->n_sym == 1 ? "" : "s",
-                rt->n_ex, rt->n_ex == 1 ? "" : "s");
-  start_instances(rt);
+  tack_log_info("running %zu symbol%s on %zu exchange%s%s", rt->n_sym, rt->n_sym == 1 ? "" : "s",
+                rt->n_ex, rt->n_ex == 1 ? "" : "s", rt->trading ? ", trading" : "");
+  if (rt->trading && (rc = tack_trading_start(rt->trading)) != 0)
+    tack_runtime_request_stop(rt, "the trading journal cannot be read", 1);
+  else
+    start_instances(rt);
   while (rt->phase != PHASE_CLOSED) {
     uv_run(&rt->loop, UV_RUN_DEFAULT);
     if (rt->phase == PHASE_RUNNING)
@@ -2119,6 +2326,8 @@ void tack_runtime_print_summary(const tack_runtime *rt, FILE *out) {
   }
   for (size_t i = 0; i < rt->n_sym; i++)
     print_composition(rt->sym[i], out);
+  if (rt->trading)
+    tack_trading_print_summary(rt->trading, out);
   for (size_t i = 0; i < rt->n_sym; i++) {
     const rt_symbol *s = rt->sym[i];
     if (s->trades || s->dropped)
@@ -2153,6 +2362,8 @@ void tack_runtime_print_summary(const tack_runtime *rt, FILE *out) {
       fprintf(out, "  %-*s %10s  none\n", width, who, bytes_text(m->acct.peak_bytes, a, sizeof a));
   }
 }
+
+int tack_runtime_left_open(const tack_runtime *rt) { return rt->left_open; }
 
 uv_loop_t *tack_runtime_loop(tack_runtime *rt) { return &rt->loop; }
 
@@ -2213,6 +2424,9 @@ int tack_runtime_regime_at(const tack_runtime *rt, size_t i, size_t k,
 void tack_runtime_free(tack_runtime *rt) {
   if (!rt)
     return;
+  /* The journal lives in the store: it goes first. */
+  tack_trading_free(rt->trading);
+  rt->trading = NULL;
   free_instances(rt);
   close_store(rt);
   close_handles(rt);

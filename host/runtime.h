@@ -202,8 +202,10 @@ int tack_signal_normalize(tack_signal *sig);
 int tack_runtime_emit_signal(tack_runtime *rt, tack_ctx *ctx, const tack_signal *sig);
 
 /* Exchange events other than bars and connection changes, counted per
- * exchange. Trades feed the symbols whose bars are built from them; nothing
- * consumes the others yet (the trader is a later version). */
+ * exchange. Trades feed the symbols whose bars are built from them (and the
+ * trader's prices); orders, fills, balances, positions, instruments and
+ * request completions go to the trading engine (trading.h) when the bot
+ * trades. */
 #define TACK_RT_EV_INSTRUMENT 0
 #define TACK_RT_EV_TRADE 1
 #define TACK_RT_EV_QUOTE 2
@@ -225,6 +227,27 @@ int tack_runtime_ex_bar(tack_runtime *rt, tack_ctx *ex, const char *symbol, cons
 int tack_runtime_ex_trade(tack_runtime *rt, tack_ctx *ex, const char *symbol,
                           const tack_trade *trade);
 int tack_runtime_ex_event(tack_runtime *rt, tack_ctx *ex, int ev);
+
+/* Venue events the trading engine consumes (counted like the others). They
+ * return 0 without effect when the bot does not trade. */
+int tack_runtime_ex_instrument(tack_runtime *rt, tack_ctx *ex, const tack_instrument *in);
+int tack_runtime_ex_order_update(tack_runtime *rt, tack_ctx *ex, const tack_order_update *u);
+int tack_runtime_ex_balance(tack_runtime *rt, tack_ctx *ex, const tack_balance *b);
+int tack_runtime_ex_done(tack_runtime *rt, tack_ctx *ex, uint64_t req, int status);
+
+/* host->submit_order and cancel_order of a strategy or scorer: through the
+ * trading engine to the symbol's exchange. TACK_ENOTSUP when the bot does
+ * not trade (no `trading` group) or the instance feeds no symbol. */
+int tack_runtime_submit_order(tack_runtime *rt, tack_ctx *ctx, const tack_order_request *req,
+                              char *client_id_out);
+int tack_runtime_cancel_order(tack_runtime *rt, tack_ctx *ctx, const char *client_id);
+
+/* The trading engine, or NULL when the config does not trade. */
+struct tack_trading *tack_runtime_trading(tack_runtime *rt);
+
+/* After the run: how many symbols the stop left with open positions or
+ * orders (tack_runtime_run() then returned TACK_EBUSY). */
+int tack_runtime_left_open(const tack_runtime *rt);
 
 /*
  * A position the exchange reports (counted as TACK_RT_EV_POSITION). For a

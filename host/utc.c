@@ -9,7 +9,7 @@
 
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back (H.
  * Hinnant's algorithms: exact for every int64 day count used here). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+int64_t tack_days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   int64_t era = (y >= 0 ? y : y - 399) / 400;
   unsigned yoe = (unsigned)(y - era * 400);
@@ -106,7 +106,7 @@ int tack_utc_parse(const char *s, tack_time *out) {
   int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   if (d > mdays[mo - 1] + (mo == 2 && leap))
     return TACK_EPARSE;
-  int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+  int64_t secs = tack_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
   if (secs > INT64_MAX / TACK_NS_PER_SEC || secs < INT64_MIN / TACK_NS_PER_SEC ||
       secs * TACK_NS_PER_SEC > INT64_MAX - (int64_t)frac)
     return TACK_ERANGE;

@@ -19,6 +19,10 @@ void tack_utc_format(tack_time t, char *buf, size_t cap);
  * TACK_ERANGE past what tack_time holds. */
 int tack_utc_parse(const char *s, tack_time *out);
 
+/* Days since 1970-01-01 of the proleptic Gregorian date y-m-d (m 1..12,
+ * d 1..31), negative before it. */
+int64_t tack_days_from_civil(int64_t y, unsigned m, unsigned d);
+
 /* a / b rounded toward minus infinity (b > 0). */
 int64_t tack_floor_div(int64_t a, int64_t b);
 

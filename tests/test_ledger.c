@@ -397,6 +397,41 @@ static void test_random_identity(void **state) {
   tack_ledger_free(l);
 }
 
+/* Deposits and adopted positions move the starting equity, never P&L. */
+static void test_deposit_and_adopt(void **state) {
+  (void)state;
+  tack_instrument btc = instrument("BTC-USD", 0.01, 0.00000001, 1, 0);
+  tack_ledger *l = NULL;
+  tack_ledger_totals t;
+  tack_ledger_symbol s;
+  assert_int_equal(tack_ledger_new("USD", 0, &l), 0);
+  assert_int_equal(tack_ledger_deposit(l, 2500.25), 0);
+  assert_balanced(l);
+  tack_fill a = fill("BTC-USD", BUY, 0.5, 40000.01, 0);
+  assert_int_equal(tack_ledger_adopt(l, &btc, &a), 0);
+  assert_balanced(l);
+  assert_int_equal(tack_ledger_get_totals(l, &t), 0);
+  assert_money(t.cash, "2500.25");
+  assert_money(t.starting, "22500.255");
+  assert_money(t.realized, "0");
+  assert_int_equal(tack_ledger_get_symbol(l, "BTC-USD", &s), 0);
+  assert_true(s.lots == 50000000);
+  /* Selling the adopted coins realizes against the adoption price. */
+  apply(l, &btc, fill("BTC-USD", SELL, 0.5, 41000, 1.5));
+  assert_int_equal(tack_ledger_get_totals(l, &t), 0);
+  assert_money(t.realized, "499.995");
+  assert_money(t.cash, "22998.75");
+  /* A fee on an adoption, and a deposit with too many decimals, change nothing. */
+  tack_fill bad = fill("BTC-USD", BUY, 0.1, 40000, 0.5);
+  assert_int_equal(tack_ledger_adopt(l, &btc, &bad), TACK_EINVAL);
+  assert_int_equal(tack_ledger_deposit(l, 1e-19), TACK_ERANGE);
+  assert_int_equal(tack_ledger_deposit(l, -500), 0);
+  assert_int_equal(tack_ledger_get_totals(l, &t), 0);
+  assert_money(t.cash, "22498.75");
+  assert_balanced(l);
+  tack_ledger_free(l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_spot_long),
@@ -405,6 +440,7 @@ int main(void) {
       cmocka_unit_test(test_several_symbols_and_contract_size),
       cmocka_unit_test(test_refusals_change_nothing),
       cmocka_unit_test(test_random_identity),
+      cmocka_unit_test(test_deposit_and_adopt),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
