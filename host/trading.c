@@ -672,6 +672,10 @@ static void compare_positions(tr_account *a) {
     double avg = 0, mine = ledger_position(s, &avg);
     if (!v->has)
       continue;
+    /* A restart whose market stays quiet (or whose data has ended) brings
+     * no price: the venue's mark lets a stop still close the position. */
+    if (!(s->last_price > 0) && v->mark > 0 && isfinite(v->mark))
+      s->last_price = v->mark;
     int64_t mine_lots = 0, venue_lots = 0;
     tack_rounding_size(&s->grid, mine, TACK_ROUND_NEAREST, &mine_lots);
     if (tack_rounding_size(&s->grid, v->quantity, TACK_ROUND_NEAREST, &venue_lots) != 0)
@@ -953,8 +957,11 @@ static int send_order(tr_symbol *s, double quantity, uint32_t origin, int reduce
     return rc;
   }
   s->orders++;
-  tack_log(TACK_LOG_INFO, a->name, "%s: %s %.17g %s%s (order %s)", s->symbol, side_name(side), qty,
-           limit ? "limit " : "market", limit ? "" : "", id);
+  char qty_text[48], px_text[48];
+  tack_rounding_format_size(&s->grid, lots, qty_text, sizeof qty_text);
+  tack_rounding_format_price(&s->grid, ticks, px_text, sizeof px_text);
+  tack_log(TACK_LOG_INFO, a->name, "%s: %s %s %s%s (order %s)", s->symbol, side_name(side),
+           qty_text, limit ? "limit at " : "market", limit ? px_text : "", id);
   return 0;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh: what `make run` shows, from a built tree: every plugin the build
 # made, the demo config checked and its pipeline printed, then the demo run
-# until its data ends (or Ctrl-C).
+# until its data ends (or Ctrl-C): paper trading with the trading engine.
 #   usage: scripts/demo.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,10 @@ config=configs/demo.cfg
   exit 1
 }
 
+
+# Each demo starts from a fresh store: its venue and its journal both live
+# there, and the demo replays the same data every time.
+rm -rf var/demo
 
 echo "== tack plugins"
 "$tack" plugins

@@ -440,21 +440,27 @@ static void check_and_run_example(const char *name, const char *const *tree, con
     expect(c.out, summary[i]);
 }
 
-/* configs/demo.cfg, what `make run` runs: a regime entry switching between
- * a gated multi-timeframe composite on Heikin-Ashi bars and reversion. */
+/* configs/demo.cfg, what `make run` runs: paper trading of a regime entry
+ * switching between a gated multi-timeframe composite on Heikin-Ashi bars
+ * and reversion; it trades, closes everything at the end, and the ledger
+ * reconciles. */
 static void test_demo_config(void **state) {
   (void)state;
   const char *tree[] = {
-      "symbol BTC-USD on replay (enabled)\n  regime switch: hold 3 bars of 5m (bars 5m, 1h, 4h)\n",
+      "symbol BTC-USD on sim (enabled)\n  regime switch: hold 3 bars of 5m (bars 5m, 1h, 4h)\n",
       "    regime up (strength above 0.4; on switch keep): composite trend: weighted, threshold "
       "0.3 (bars 5m, 4h; evaluated on 5m bars)\n",
       "      member higher (weight 0, gate): bars 4h -> strategy higher (supertrend_follow 1.0.0)",
       "    regime range (default; on switch flatten): bars 5m -> strategy fade (bollinger 1.0.0)",
-      NULL};
-  const char *log[] = {"[exchanges.replay] subscribed BTC-USD 5m bars (1h, 4h bars made from them)",
+      "trading sizing: allocation=40000", NULL};
+  const char *log[] = {"first start: 100000 USD at the venue is the starting equity",
+                       "[exchanges.sim] subscribed BTC-USD 5m bars (1h, 4h bars made from them)",
                        "BTC-USD signal", "ETH-USD signal", "regime", NULL};
   const char *summary[] = {"  BTC-USD                    3000", "  ETH-USD                    3000",
                            "BTC-USD regime switch: now ",
+                           "  ledger exact: starting + realized + unrealized - fees = cash + "
+                           "positions at mark",
+                           "  BTC-USD: position 0 at 0;", "  ETH-USD: position 0 at 0;",
                            "filters.ha@ETH-USD/supertrend (heikin_ashi)", NULL};
   check_and_run_example("demo", tree, log, summary);
 }
