@@ -535,7 +535,7 @@ static int create(tack_orders *m, tack_order *o, tack_time now, uint32_t *out) {
     return rc;
   *out = register_order(m, o);
   m->stats.submitted++;
-  say(m, TACK_LOG_DEBUG, "order %s %s %s %.10g %s limit %.10g stop %.10g: created%s%s%s",
+  say(m, TACK_LOG_INFO, "order %s %s %s %.10g %s limit %.10g stop %.10g: created%s%s%s",
       o->req.client_id, side_name(o->req.side), o->req.symbol, o->req.quantity,
       type_name(o->req.type), o->req.limit_price, o->req.stop_price,
       o->link[0] ? ", linked to " : "", o->link,
