@@ -245,6 +245,64 @@ static void load_symbol(tr_symbol *s) {
   memcpy(&s->protect.peak, &peak_bits, sizeof s->protect.peak);
 }
 
+/* Per account: its trading day (risk.h), "day/<account>", so that a
+ * restart neither forgets the day's lock nor measures the day's P&L afresh
+ * from the equity it restarts with. */
+#define DAY_WORDS 7
+
+static void save_day(tr_account *a) {
+  unsigned char buf[DAY_WORDS * 8];
+  char name[160];
+  uint64_t equity_bits;
+  if (!a->t->journal)
+    return;
+  memcpy(&equity_bits, &a->day.start_equity, sizeof equity_bits);
+  /* Fixed little-endian layout: version, day_start, start_equity, lock,
+   * locked_at, unlocked_by_operator, next_start. */
+  uint64_t words[DAY_WORDS] = {1u,
+                               (uint64_t)a->day.day_start,
+                               equity_bits,
+                               a->day.lock,
+                               (uint64_t)a->day.locked_at,
+                               (uint64_t)a->day.unlocked_by_operator,
+                               (uint64_t)a->day.next_start};
+  for (int i = 0; i < DAY_WORDS; i++)
+    for (int b = 0; b < 8; b++)
+      buf[i * 8 + b] = (unsigned char)(words[i] >> (8 * b));
+  snprintf(name, sizeof name, "day/%s", a->name);
+  int rc = tack_journal_put_state(a->t->journal, name, buf, sizeof buf);
+  if (rc != 0)
+    tack_log(TACK_LOG_ERROR, a->name, "saving the trading day failed: %s", tack_strerror(rc));
+}
+
+static void load_day(tr_account *a) {
+  unsigned char buf[DAY_WORDS * 8];
+  char name[160];
+  size_t len = 0;
+  uint64_t words[DAY_WORDS];
+  if (!a->t->journal)
+    return;
+  snprintf(name, sizeof name, "day/%s", a->name);
+  if (tack_journal_get_state(a->t->journal, name, buf, sizeof buf, &len) != 0 || len != sizeof buf)
+    return;
+  for (int i = 0; i < DAY_WORDS; i++) {
+    words[i] = 0;
+    for (int b = 0; b < 8; b++)
+      words[i] |= (uint64_t)buf[i * 8 + b] << (8 * b);
+  }
+  double equity;
+  memcpy(&equity, &words[2], sizeof equity);
+  if (words[0] != 1u || words[3] > TACK_RISK_DAY_OPERATOR || !isfinite(equity))
+    return;
+  a->day.day_start = (tack_time)words[1];
+  a->day.start_equity = equity;
+  a->day.lock = (uint32_t)words[3];
+  a->day.locked_at = (tack_time)words[4];
+  a->day.unlocked_by_operator = (int)words[5];
+  a->day.next_start = (tack_time)words[6];
+  a->sw.locked = a->day.lock != TACK_RISK_DAY_OPEN;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Order manager callbacks                                                   */
 /* ------------------------------------------------------------------------ */
@@ -354,6 +412,7 @@ static int io_fill(void *user, const tack_order *o, const tack_fill *f) {
 
 static void act(tr_symbol *s);
 static void continue_close(tr_symbol *s);
+static void close_symbol(tr_symbol *s, uint32_t origin);
 static void settle(tr_symbol *s);
 
 /* The symbol's orders may have all finished: go on with a flatten, or with
@@ -494,6 +553,7 @@ int tack_trading_add_account(tack_trading *t, tack_ctx *exchange) {
     return rc;
   }
   t->accts[t->n_accts++] = a;
+  load_day(a);
   return 0;
 }
 
@@ -768,6 +828,16 @@ static void finish_recovery(tr_account *a) {
       tack_log(TACK_LOG_INFO, a->name, "%s: position %.17g at %.17g%s", s->symbol, q, avg,
                s->refused ? " (not traded)" : "");
     tell_position(s);
+  }
+  if (first && a->sw.locked) {
+    /* Locked before the restart: what is still open (a flatten cut short)
+     * is closed now, and nothing new is opened today. */
+    tack_log(TACK_LOG_WARN, a->name,
+             "the trading day is locked (daily limit or operator) since before this start: no "
+             "new exposure until the next day or 'tack ctl unlock'");
+    for (size_t i = 0; i < a->n_syms; i++)
+      if (ledger_position(a->syms[i], NULL) != 0)
+        close_symbol(a->syms[i], TACK_ORIGIN_FLATTEN);
   }
   if (first && a->t->hooks.ready)
     a->t->hooks.ready(a->t->hooks.user, a->ex);
@@ -1124,8 +1194,11 @@ static void check_day(tr_account *a) {
   if (!a->ready || !a->ledger)
     return;
   uint32_t before = a->day.lock;
+  tack_time day_before = a->day.day_start;
   int locked =
       tack_risk_day_update(&a->day, &t->cfg->day, now_of(t), account_equity(a), why, sizeof why);
+  if (a->day.lock != before || a->day.day_start != day_before)
+    save_day(a);
   if (before != TACK_RISK_DAY_OPEN && a->day.lock == TACK_RISK_DAY_OPEN) {
     tack_log(TACK_LOG_INFO, a->name, "a new trading day: trading again");
     for (size_t i = 0; i < t->n_accts; i++)
@@ -1138,8 +1211,10 @@ static void check_day(tr_account *a) {
              why);
     for (size_t i = 0; i < t->n_accts; i++) {
       t->accts[i]->sw.locked = 1;
-      if (t->accts[i] != a)
+      if (t->accts[i] != a) {
         tack_risk_day_lock(&t->accts[i]->day, now_of(t));
+        save_day(t->accts[i]);
+      }
     }
     close_all(t, TACK_ORIGIN_FLATTEN);
   }
@@ -1177,6 +1252,9 @@ void tack_trading_on_bar(tack_trading *t, tack_ctx *exchange, const char *symbol
   on_price(s, bar->close);
   if (!a->ready)
     return;
+  /* Order timeouts are due on the host clock; market data is what wakes
+   * the engine, so it checks them here. */
+  tack_orders_tick(a->orders, now_of(t));
   tack_orders_on_bar(a->orders, s->symbol, bar, now_of(t));
   tack_risk_exit ex;
   if (s->protect.quantity != 0 && !s->closing)
@@ -1194,6 +1272,7 @@ void tack_trading_on_trade(tack_trading *t, tack_ctx *exchange, const char *symb
   on_price(s, trade->price);
   if (!a->ready)
     return;
+  tack_orders_tick(a->orders, now_of(t));
   tack_orders_on_price(a->orders, s->symbol, trade->price, now_of(t));
   tack_risk_exit ex;
   if (s->protect.quantity != 0 && !s->closing)
@@ -1303,6 +1382,7 @@ int tack_trading_unlock_day(tack_trading *t) {
     tr_account *a = t->accts[i];
     tack_risk_day_unlock(&a->day, account_equity(a));
     a->sw.locked = 0;
+    save_day(a);
   }
   tack_log_info("the day's lock was lifted by the operator");
   return 0;

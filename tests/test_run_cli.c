@@ -452,16 +452,23 @@ static void test_demo_config(void **state) {
       "0.3 (bars 5m, 4h; evaluated on 5m bars)\n",
       "      member higher (weight 0, gate): bars 4h -> strategy higher (supertrend_follow 1.0.0)",
       "    regime range (default; on switch flatten): bars 5m -> strategy fade (bollinger 1.0.0)",
-      "trading sizing: allocation=40000", NULL};
+      "trading sizing: allocation=40000",
+      NULL};
   const char *log[] = {"first start: 100000 USD at the venue is the starting equity",
                        "[exchanges.sim] subscribed BTC-USD 5m bars (1h, 4h bars made from them)",
-                       "BTC-USD signal", "ETH-USD signal", "regime", NULL};
-  const char *summary[] = {"  BTC-USD                    3000", "  ETH-USD                    3000",
+                       "BTC-USD signal",
+                       "ETH-USD signal",
+                       "regime",
+                       NULL};
+  const char *summary[] = {"  BTC-USD                    3000",
+                           "  ETH-USD                    3000",
                            "BTC-USD regime switch: now ",
                            "  ledger exact: starting + realized + unrealized - fees = cash + "
                            "positions at mark",
-                           "  BTC-USD: position 0 at 0;", "  ETH-USD: position 0 at 0;",
-                           "filters.ha@ETH-USD/supertrend (heikin_ashi)", NULL};
+                           "  BTC-USD: position 0 at 0;",
+                           "  ETH-USD: position 0 at 0;",
+                           "filters.ha@ETH-USD/supertrend (heikin_ashi)",
+                           NULL};
   check_and_run_example("demo", tree, log, summary);
 }
 
