@@ -25,7 +25,7 @@
 #include "tack.h"
 #include "trading_record.h"
 
-TACK_EXPORT bench_trading_record bench_trading_record;
+TACK_EXPORT bench_trading_record bench_trading_times;
 
 #define VENUE_MAX_ORDERS 16
 
@@ -35,7 +35,7 @@ static int64_t bar_index(tack_time ts) {
   if (s < 0 || s % BENCH_TRADING_TF_S != 0)
     return -1;
   int64_t i = s / BENCH_TRADING_TF_S;
-  return (size_t)i < bench_trading_record.cap ? i : -1;
+  return (size_t)i < bench_trading_times.cap ? i : -1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -80,11 +80,6 @@ static int venue_configure(void *self) {
   venue *v = self;
   int rc = v->host->param_int(v->ctx, "bars", &v->bars);
   return rc < 0 ? rc : v->host->param_string(v->ctx, "symbol", &v->symbol);
-}
-
-static int venue_start(void *self) {
-  (void)self;
-  return 0;
 }
 
 static void venue_stop(void *self) {
@@ -150,7 +145,7 @@ static int venue_subscribe(void *self, const tack_subscription *sub) {
 static int venue_submit(void *self, const tack_order_request *req) {
   int64_t now = bench_trading_now();
   venue *v = self;
-  bench_trading_record *r = &bench_trading_record;
+  bench_trading_record *r = &bench_trading_times;
   r->submits++;
   if (v->current >= 0 && r->submit[v->current] == 0)
     r->submit[v->current] = now;
@@ -234,7 +229,7 @@ static void fill_orders(venue *v, tack_time clock) {
     tack_copy_text(f.fee_currency, sizeof f.fee_currency, "USD");
     v->host->ex_order_update(v->ctx, &u);
     v->host->ex_fill(v->ctx, &f);
-    bench_trading_record.fills++;
+    bench_trading_times.fills++;
   }
 }
 
@@ -267,7 +262,7 @@ static void venue_step(void *user, uint64_t timer_id) {
     v->last = bar.close;
     v->current = i;
     if (i >= 0)
-      bench_trading_record.sent[i] = bench_trading_now();
+      bench_trading_times.sent[i] = bench_trading_now();
     v->host->ex_bar(v->ctx, v->symbol, &bar);
     v->current = -1;
     if (v->sent == v->bars && !v->eof) {
@@ -287,7 +282,7 @@ static const tack_param_spec venue_params[] = {
 static const tack_exchange_vtable venue_vtable = {
     sizeof(tack_exchange_vtable),
     0,
-    {venue_create, venue_configure, venue_start, venue_stop, venue_destroy},
+    {venue_create, venue_configure, NULL, venue_stop, venue_destroy},
     venue_caps,
     venue_connect,
     venue_instruments,
@@ -329,19 +324,18 @@ static int flip_on_bar(void *self, const tack_bar *bar, tack_signal *out) {
   out->ts = bar->ts;
   out->strength = n % 2 == 0 ? 1.0 : -1.0;
   out->confidence = 1.0;
-  bench_trading_record.signals++;
+  bench_trading_times.signals++;
   if (i >= 0)
-    bench_trading_record.signal[i] = bench_trading_now();
+    bench_trading_times.signal[i] = bench_trading_now();
   return 1;
 }
 
-static const tack_strategy_vtable flip_vtable = {
-    sizeof(tack_strategy_vtable),
-    0,
-    {flip_create, NULL, NULL, NULL, flip_destroy},
-    flip_on_bar,
-    NULL,
-    NULL};
+static const tack_strategy_vtable flip_vtable = {sizeof(tack_strategy_vtable),
+                                                 0,
+                                                 {flip_create, NULL, NULL, NULL, flip_destroy},
+                                                 flip_on_bar,
+                                                 NULL,
+                                                 NULL};
 
 static const tack_plugin_desc flip_desc = {sizeof(tack_plugin_desc),
                                            TACK_KIND_STRATEGY,

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define BENCH_TRADING_RECORD_SYMBOL "bench_trading_record"
+#define BENCH_TRADING_RECORD_SYMBOL "bench_trading_times"
 
 /* 2024-01-01T00:00:00Z, one-minute bars. */
 #define BENCH_TRADING_START_S INT64_C(1704067200)
