@@ -1054,6 +1054,7 @@ static void act(tr_symbol *s) {
   s->has_pending = 0;
   double current = ledger_position(s, NULL);
   tack_sizing_decision d;
+  tack_sizing_state before = s->sizing;
   int can_short = (s->instr.flags & TACK_INSTR_CAN_SHORT) != 0;
   if (tack_sizing_decide(&s->policy.sizing, &s->sizing, sig.strength, current, s->last_price,
                          can_short, &d) != 0) {
@@ -1065,7 +1066,9 @@ static void act(tr_symbol *s) {
   if (d.tell_clamp)
     tack_log(TACK_LOG_INFO, a->name,
              "%s: short signals are held at flat: the instrument cannot be shorted", s->symbol);
-  save_symbol(s);
+  /* A durable write only when the sizing state moved: most signals leave it. */
+  if (memcmp(&before, &s->sizing, sizeof before) != 0)
+    save_symbol(s);
   if (d.action == TACK_SIZING_HOLD || d.delta == 0)
     return;
   int reducing = tack_risk_is_reducing(current, d.delta);
