@@ -27,8 +27,6 @@
 #define SIGN_BIT (UINT64_C(1) << 63)
 #define READ_BATCH 256 /* candles per callback: 16 KiB of tack_bar */
 
-static const char layout_key[] = "candles_layout";
-
 struct tack_candles {
   tack_store *st;
   MDB_env *env;
@@ -148,94 +146,9 @@ static int fail_mdb(const tack_candles *cs, const char *what, int mrc) {
   return tack_store_error(mrc);
 }
 
-/* Checks (or, with create, makes) the layout record and opens the database
- * in one transaction. TACK_ENOENT without create when neither exists yet. */
-static int open_layout(tack_candles *cs, int create) {
-  const char *path = tack_store_path(cs->st);
-  MDB_txn *txn = NULL;
-  MDB_dbi meta = tack_store_meta_dbi(cs->st);
-  MDB_val k = {sizeof layout_key - 1, (void *)layout_key};
-  MDB_val v;
-  int rc;
-
-  int mrc = mdb_txn_begin(cs->env, NULL, create ? 0 : MDB_RDONLY, &txn);
-  if (mrc != 0) {
-    rc = fail_mdb(cs, "cannot begin a transaction", mrc);
-    goto fail;
-  }
-  mrc = mdb_get(txn, meta, &k, &v);
-  if (mrc == 0) {
-    if (v.mv_size != 4) {
-      tack_log(TACK_LOG_ERROR, WHO,
-               "%s: the candles_layout record is %zu bytes, not 4: the store is damaged", path,
-               v.mv_size);
-      rc = TACK_EPARSE;
-      goto fail;
-    }
-    const unsigned char *p = v.mv_data;
-    uint32_t ver =
-        (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    if (ver != TACK_CANDLES_LAYOUT) {
-      tack_log(TACK_LOG_ERROR, WHO,
-               "%s: the candles are stored in layout %u, this tack reads layout %u only: use the "
-               "tack that wrote them (tack data export, then import here), or another store",
-               path, (unsigned)ver, TACK_CANDLES_LAYOUT);
-      rc = ver == 0 ? TACK_EPARSE : TACK_ENOTSUP;
-      goto fail;
-    }
-    mrc = mdb_dbi_open(txn, DB_NAME, DB_FLAGS, &cs->dbi);
-    if (mrc != 0) {
-      tack_log(TACK_LOG_ERROR, WHO,
-               "%s: the candles_layout record is there but the candles database cannot be "
-               "opened (%s): the store is damaged",
-               path, mdb_strerror(mrc));
-      rc = mrc == MDB_NOTFOUND || mrc == MDB_INCOMPATIBLE ? TACK_EPARSE : tack_store_error(mrc);
-      goto fail;
-    }
-  } else if (mrc == MDB_NOTFOUND) {
-    mrc = mdb_dbi_open(txn, DB_NAME, DB_FLAGS, &cs->dbi);
-    if (mrc != MDB_NOTFOUND) {
-      tack_log(TACK_LOG_ERROR, WHO,
-               "%s: a candles database without a candles_layout record: the store is damaged, "
-               "or was written by something other than tack",
-               path);
-      rc = mrc == 0 || mrc == MDB_INCOMPATIBLE ? TACK_EPARSE : tack_store_error(mrc);
-      goto fail;
-    }
-    if (!create) {
-      rc = TACK_ENOENT;
-      goto fail;
-    }
-    unsigned char le[4];
-    for (int i = 0; i < 4; i++)
-      le[i] = (unsigned char)(TACK_CANDLES_LAYOUT >> (8 * i));
-    v.mv_size = sizeof le;
-    v.mv_data = le;
-    mrc = mdb_dbi_open(txn, DB_NAME, DB_FLAGS | MDB_CREATE, &cs->dbi);
-    if (mrc == 0)
-      mrc = mdb_put(txn, meta, &k, &v, 0);
-    if (mrc != 0) {
-      rc = fail_mdb(cs, "cannot create the candles database", mrc);
-      goto fail;
-    }
-  } else {
-    rc = fail_mdb(cs, "cannot read the candles_layout record", mrc);
-    goto fail;
-  }
-  /* Committing (even a read) keeps the database handle for the env's life. */
-  mrc = mdb_txn_commit(txn);
-  txn = NULL;
-  if (mrc != 0) {
-    rc = fail_mdb(cs, "cannot commit the candles database", mrc);
-    goto fail;
-  }
-  return 0;
-
-fail:
-  if (txn)
-    mdb_txn_abort(txn);
-  return rc;
-}
+static const tack_store_db candles_db = {
+    DB_NAME, DB_FLAGS, TACK_CANDLES_LAYOUT, WHO,
+    "use the tack that wrote them (tack data export, then import here), or another store"};
 
 int tack_candles_open(tack_store *st, tack_candles **out) {
   int rc;
@@ -250,11 +163,7 @@ int tack_candles_open(tack_store *st, tack_candles **out) {
     return TACK_ENOMEM;
   cs->st = st;
   cs->env = tack_store_env(st);
-  /* Read first: a store that has its candles needs no write lock, so `tack
-   * data ls` does not wait behind a long import in another process. */
-  rc = open_layout(cs, 0);
-  if (rc == TACK_ENOENT)
-    rc = open_layout(cs, 1);
+  rc = tack_store_open_db(st, &candles_db, &cs->dbi);
   if (rc != 0)
     goto fail;
   *out = cs;

@@ -53,9 +53,8 @@ static const char *rest_of(const char *p) {
   return p;
 }
 
-static int status_reply(struct tack_runtime *rt, tack_trading *t, char *reply, size_t cap) {
+static int status_reply(tack_trading *t, char *reply, size_t cap) {
   size_t at = 0;
-  (void)rt;
   at += (size_t)snprintf(reply, cap, "ok {\"symbols\":[");
   for (size_t i = 0; t && i < tack_trading_symbol_count(t) && at < cap; i++) {
     tack_trading_symbol_stats st;
@@ -81,7 +80,7 @@ int tack_control_exec(struct tack_runtime *rt, const char *line, char *reply, si
   int rc;
 
   if (strcmp(cmd, "status") == 0)
-    return status_reply(rt, t, reply, cap);
+    return status_reply(t, reply, cap);
   if (strcmp(cmd, "stop") == 0) {
     char why[160];
     snprintf(why, sizeof why, "stopped by the operator%s%s", *rest_of(p) ? ": " : "", rest_of(p));
@@ -253,8 +252,6 @@ static void on_connection(uv_stream_t *server, int status) {
 
 /* A socket file nobody accepts on is left over from a crash. */
 static int socket_live(const char *path) {
-  char reply[8];
-  (void)reply;
   int fd = socket(AF_UNIX, SOCK_STREAM, 0);
   if (fd < 0)
     return 0;

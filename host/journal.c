@@ -29,8 +29,6 @@
 #define KIND_NEXT_FILL 'F'
 #define KIND_STATE 's'
 
-static const char layout_key[] = "trading_layout";
-
 struct tack_journal {
   tack_store *st;
   MDB_env *env;
@@ -412,95 +410,9 @@ static int damaged(const tack_journal *j, const char *what, const char *account,
 /* Opening                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Checks (or, with create, writes) the layout record and opens the
- * database, in one transaction. TACK_ENOENT without create when neither
- * exists yet. */
-static int open_layout(tack_journal *j, int create) {
-  const char *path = tack_store_path(j->st);
-  MDB_txn *txn = NULL;
-  MDB_dbi meta = tack_store_meta_dbi(j->st);
-  MDB_val k = {sizeof layout_key - 1, (void *)layout_key};
-  MDB_val v;
-  int rc;
-
-  int mrc = mdb_txn_begin(j->env, NULL, create ? 0 : MDB_RDONLY, &txn);
-  if (mrc != 0) {
-    rc = fail_mdb(j, "cannot begin a transaction", "to open the journal", mrc);
-    goto fail;
-  }
-  mrc = mdb_get(txn, meta, &k, &v);
-  if (mrc == 0) {
-    if (v.mv_size != 4) {
-      tack_log(TACK_LOG_ERROR, WHO,
-               "%s: the trading_layout record is %zu bytes, not 4: the store is damaged", path,
-               v.mv_size);
-      rc = TACK_EPARSE;
-      goto fail;
-    }
-    const unsigned char *p = v.mv_data;
-    uint32_t ver =
-        (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    if (ver != TACK_JOURNAL_LAYOUT) {
-      tack_log(TACK_LOG_ERROR, WHO,
-               "%s: the trading journal is in layout %u, this tack reads layout %u only: run "
-               "the tack that wrote it, or point the config at another store",
-               path, (unsigned)ver, TACK_JOURNAL_LAYOUT);
-      rc = ver == 0 ? TACK_EPARSE : TACK_ENOTSUP;
-      goto fail;
-    }
-    mrc = mdb_dbi_open(txn, DB_NAME, 0, &j->dbi);
-    if (mrc != 0) {
-      tack_log(TACK_LOG_ERROR, WHO,
-               "%s: the trading_layout record is there but the trading database cannot be "
-               "opened (%s): the store is damaged",
-               path, mdb_strerror(mrc));
-      rc = mrc == MDB_NOTFOUND || mrc == MDB_INCOMPATIBLE ? TACK_EPARSE : tack_store_error(mrc);
-      goto fail;
-    }
-  } else if (mrc == MDB_NOTFOUND) {
-    mrc = mdb_dbi_open(txn, DB_NAME, 0, &j->dbi);
-    if (mrc != MDB_NOTFOUND) {
-      tack_log(TACK_LOG_ERROR, WHO,
-               "%s: a trading database without a trading_layout record: the store is damaged, "
-               "or was written by something other than tack",
-               path);
-      rc = mrc == 0 || mrc == MDB_INCOMPATIBLE ? TACK_EPARSE : tack_store_error(mrc);
-      goto fail;
-    }
-    if (!create) {
-      rc = TACK_ENOENT;
-      goto fail;
-    }
-    unsigned char le[4];
-    for (int i = 0; i < 4; i++)
-      le[i] = (unsigned char)(TACK_JOURNAL_LAYOUT >> (8 * i));
-    v.mv_size = sizeof le;
-    v.mv_data = le;
-    mrc = mdb_dbi_open(txn, DB_NAME, MDB_CREATE, &j->dbi);
-    if (mrc == 0)
-      mrc = mdb_put(txn, meta, &k, &v, 0);
-    if (mrc != 0) {
-      rc = fail_mdb(j, "cannot create", "the trading database", mrc);
-      goto fail;
-    }
-  } else {
-    rc = fail_mdb(j, "cannot read", "the trading_layout record", mrc);
-    goto fail;
-  }
-  /* Committing (even a read) keeps the database handle for the env's life. */
-  mrc = mdb_txn_commit(txn);
-  txn = NULL;
-  if (mrc != 0) {
-    rc = fail_mdb(j, "cannot commit", "the trading database", mrc);
-    goto fail;
-  }
-  return 0;
-
-fail:
-  if (txn)
-    mdb_txn_abort(txn);
-  return rc;
-}
+static const tack_store_db journal_db = {
+    DB_NAME, 0, TACK_JOURNAL_LAYOUT, WHO,
+    "run the tack that wrote it, or point the config at another store"};
 
 int tack_journal_open(tack_store *st, const char *bot, tack_journal **out) {
   tack_journal *j = NULL;
@@ -523,10 +435,7 @@ int tack_journal_open(tack_store *st, const char *bot, tack_journal **out) {
   j->max_key = (size_t)mdb_env_get_maxkeysize(j->env);
   if (j->max_key > KEY_MAX)
     j->max_key = KEY_MAX;
-  /* Read first: a store that has its journal needs no write lock to open. */
-  rc = open_layout(j, 0);
-  if (rc == TACK_ENOENT)
-    rc = open_layout(j, 1);
+  rc = tack_store_open_db(st, &journal_db, &j->dbi);
   if (rc != 0)
     goto fail;
   *out = j;

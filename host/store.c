@@ -8,6 +8,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <lmdb.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -337,4 +338,101 @@ int tack_store_kv_del(tack_store *st, const tack_store_ns *ns, const void *key, 
   if (rc != 0)
     return rc;
   return write_one(st, &k, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Host modules' databases                                                   */
+/* ------------------------------------------------------------------------ */
+
+static int db_fail(tack_store *st, const tack_store_db *db, const char *what, int mrc) {
+  tack_log(TACK_LOG_ERROR, db->who, "%s: %s the %s database: %s", st->path, what, db->name,
+           mdb_strerror(mrc));
+  return tack_store_error(mrc);
+}
+
+/* One attempt; TACK_ENOENT without create when neither record nor database
+ * exists yet. */
+static int open_db_once(tack_store *st, const tack_store_db *db, int create, unsigned int *dbi) {
+  char key[64];
+  MDB_txn *txn = NULL;
+  MDB_dbi handle;
+  MDB_val v, k = {(size_t)snprintf(key, sizeof key, "%s_layout", db->name), key};
+  int rc;
+
+  int mrc = mdb_txn_begin(st->env, NULL, create ? 0 : MDB_RDONLY, &txn);
+  if (mrc != 0)
+    return db_fail(st, db, "cannot begin a transaction to open", mrc);
+  mrc = mdb_get(txn, st->meta, &k, &v);
+  if (mrc == 0) {
+    if (v.mv_size != 4) {
+      tack_log(TACK_LOG_ERROR, db->who,
+               "%s: the %s record is %zu bytes, not 4: the store is damaged", st->path, key,
+               v.mv_size);
+      rc = TACK_EPARSE;
+      goto fail;
+    }
+    const unsigned char *p = v.mv_data;
+    uint32_t ver =
+        (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    if (ver != db->layout) {
+      tack_log(TACK_LOG_ERROR, db->who,
+               "%s: the %s database is in layout %u, this tack reads layout %u only: %s", st->path,
+               db->name, (unsigned)ver, (unsigned)db->layout, db->advice);
+      rc = ver == 0 ? TACK_EPARSE : TACK_ENOTSUP;
+      goto fail;
+    }
+    mrc = mdb_dbi_open(txn, db->name, db->flags, &handle);
+    if (mrc != 0) {
+      tack_log(TACK_LOG_ERROR, db->who,
+               "%s: the %s record is there but the %s database cannot be opened (%s): the "
+               "store is damaged",
+               st->path, key, db->name, mdb_strerror(mrc));
+      rc = mrc == MDB_NOTFOUND || mrc == MDB_INCOMPATIBLE ? TACK_EPARSE : tack_store_error(mrc);
+      goto fail;
+    }
+  } else if (mrc == MDB_NOTFOUND) {
+    mrc = mdb_dbi_open(txn, db->name, db->flags, &handle);
+    if (mrc != MDB_NOTFOUND) {
+      tack_log(TACK_LOG_ERROR, db->who,
+               "%s: a %s database without a %s record: the store is damaged, or was written by "
+               "something other than tack",
+               st->path, db->name, key);
+      rc = mrc == 0 || mrc == MDB_INCOMPATIBLE ? TACK_EPARSE : tack_store_error(mrc);
+      goto fail;
+    }
+    if (!create) {
+      rc = TACK_ENOENT;
+      goto fail;
+    }
+    unsigned char le[4];
+    for (int i = 0; i < 4; i++)
+      le[i] = (unsigned char)(db->layout >> (8 * i));
+    v.mv_size = sizeof le;
+    v.mv_data = le;
+    mrc = mdb_dbi_open(txn, db->name, db->flags | MDB_CREATE, &handle);
+    if (mrc == 0)
+      mrc = mdb_put(txn, st->meta, &k, &v, 0);
+    if (mrc != 0) {
+      rc = db_fail(st, db, "cannot create", mrc);
+      goto fail;
+    }
+  } else {
+    rc = db_fail(st, db, "cannot read the layout record of", mrc);
+    goto fail;
+  }
+  /* Committing (even a read) keeps the database handle for the env's life. */
+  mrc = mdb_txn_commit(txn);
+  if (mrc != 0)
+    return db_fail(st, db, "cannot commit", mrc);
+  *dbi = handle;
+  return 0;
+
+fail:
+  mdb_txn_abort(txn);
+  return rc;
+}
+
+int tack_store_open_db(tack_store *st, const tack_store_db *db, unsigned int *dbi) {
+  int rc = open_db_once(st, db, 0, dbi);
+  return rc == TACK_ENOENT ? open_db_once(st, db, 1, dbi) : rc;
 }

@@ -99,6 +99,26 @@ struct MDB_env *tack_store_env(tack_store *st);
  * version record of its databases. */
 unsigned int tack_store_meta_dbi(const tack_store *st);
 
+/* A host module's own database and the layout version of its records. The
+ * version lives in meta under "<name>_layout" (a u32, little-endian). */
+typedef struct tack_store_db {
+  const char *name;   /* the named database: "candles", "trading" */
+  unsigned flags;     /* LMDB flags it is opened with (MDB_DUPSORT, ...), not MDB_CREATE */
+  uint32_t layout;    /* the one layout this tack writes and reads, >= 1 */
+  const char *who;    /* the log tag of the module */
+  const char *advice; /* what to do when the store holds another layout */
+} tack_store_db;
+
+/*
+ * Open db: read-only first (a store that has it needs no write lock, so a
+ * reader never waits behind a writer in another process), else create the
+ * database and its layout record in one transaction. *dbi stays valid for
+ * the store's life. Returns 0, TACK_ENOTSUP for another layout, TACK_EPARSE
+ * for a damaged record (or a database without one), or the store's code;
+ * each is logged with the store path.
+ */
+int tack_store_open_db(tack_store *st, const tack_store_db *db, unsigned int *dbi);
+
 /* An LMDB return code (or an errno value LMDB passed through) as a TACK_E*
  * code: MDB_NOTFOUND is TACK_ENOENT, a full map TACK_ENOSPC, and so on. */
 int tack_store_error(int mdb_rc);

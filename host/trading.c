@@ -1196,6 +1196,11 @@ static void check_day(tr_account *a) {
   char why[192];
   if (!a->ready || !a->ledger)
     return;
+  /* Without a limit nothing can lock the day: skip the equity sum per bar. */
+  const tack_risk_day_policy *dp = &t->cfg->day;
+  if (!(dp->daily_loss_limit > 0 || dp->daily_loss_fraction > 0 || dp->daily_profit_target > 0) &&
+      a->day.lock == TACK_RISK_DAY_OPEN)
+    return;
   uint32_t before = a->day.lock;
   tack_time day_before = a->day.day_start;
   int locked =
@@ -1363,8 +1368,9 @@ int tack_trading_position(const tack_trading *t, tack_ctx *exchange, const char 
   tr_account *a = account_of(t, exchange);
   memset(out, 0, sizeof *out);
   tack_copy_text(out->symbol, sizeof out->symbol, symbol);
-  if (!a || !a->ledger || tack_ledger_position(a->ledger, symbol, out) != 0)
-    return 0;
+  /* Never filled: flat, as out already says. */
+  if (a && a->ledger)
+    tack_ledger_position(a->ledger, symbol, out);
   return 0;
 }
 
@@ -1456,8 +1462,6 @@ int tack_trading_check(const tack_trading *t, char *why, size_t cap) {
   return 0;
 }
 
-static void money_text(tack_money m, char *buf, size_t cap) { tack_money_format(m, buf, cap); }
-
 void tack_trading_print_summary(const tack_trading *t, FILE *out) {
   for (size_t i = 0; i < t->n_accts; i++) {
     const tr_account *a = t->accts[i];
@@ -1470,12 +1474,12 @@ void tack_trading_print_summary(const tack_trading *t, FILE *out) {
       fprintf(out, "  not recovered: nothing traded\n");
       continue;
     }
-    money_text(tot.equity, eq, sizeof eq);
-    money_text(tot.cash, cash, sizeof cash);
-    money_text(tot.realized, real, sizeof real);
-    money_text(tot.unrealized, unreal, sizeof unreal);
-    money_text(tot.fees, fees, sizeof fees);
-    money_text(tot.starting, start, sizeof start);
+    tack_money_format(tot.equity, eq, sizeof eq);
+    tack_money_format(tot.cash, cash, sizeof cash);
+    tack_money_format(tot.realized, real, sizeof real);
+    tack_money_format(tot.unrealized, unreal, sizeof unreal);
+    tack_money_format(tot.fees, fees, sizeof fees);
+    tack_money_format(tot.starting, start, sizeof start);
     fprintf(out, "  equity %s %s (starting %s, cash %s)\n", eq, a->quote, start, cash);
     fprintf(out, "  realized %s, unrealized %s, fees %s\n", real, unreal, fees);
     fprintf(out, "  ledger %s\n",
