@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config g++ clang-format
   libuv1-dev libwebsockets-dev libwebsockets-evlib-uv libconfig-dev
-  liblmdb-dev lmdb-utils libcmocka-dev
+  liblmdb-dev lmdb-utils libcmocka-dev chromium
   libssl-dev libjansson-dev libjwt-dev libxgboost-dev
 )
 
