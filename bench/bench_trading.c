@@ -8,8 +8,13 @@
  * Two venues, each run without a trading group (signals only: the
  * baseline), trading without a store (nothing persisted: the host's own
  * path), trading with the host log at "info" written to a file (every
- * signal and order logs lines), and trading with a durable store (every
- * journal write an fsync'd LMDB commit; STORE_BARS bars):
+ * signal and order logs lines), trading with a durable store (every
+ * journal write an fsync'd LMDB commit; STORE_BARS bars), and holding: the
+ * strategy bench.hold signals +1 on every bar, so that the trader builds a
+ * position on the first bars and then holds it without an order, marking
+ * it and checking its exits (stop loss, take profit, trailing stop) and
+ * the day's loss limit on every bar, none of which fires (what most bars
+ * of a backtest cost):
  *
  *   venue  bench.venue and bench.flip (bench/trading_plugin.c): a bar every
  *          loop step and a signal of alternating sign on every bar, so that
@@ -67,18 +72,21 @@ typedef struct variant {
   int store;    /* a durable store (else none) */
   int info_log; /* the host log at info, into a file */
   int few_bars; /* STORE_BARS bars instead of BARS */
+  int hold;     /* the strategy bench.hold instead of bench.flip */
   int baseline; /* index of the variant it compares with, -1 none */
 } variant;
 
 static const variant variants[] = {
-    {"venue: signals only (baseline)", VENUE_BENCH, 0, 0, 0, 0, -1},
-    {"venue: trading, no store", VENUE_BENCH, 1, 0, 0, 0, 0},
-    {"venue: trading, log at info to a file, no store", VENUE_BENCH, 1, 0, 1, 0, 0},
-    {"venue: trading, durable store", VENUE_BENCH, 1, 1, 0, 1, 0},
-    {"paper: signals only (baseline)", VENUE_PAPER, 0, 0, 0, 0, -1},
-    {"paper: trading, no store", VENUE_PAPER, 1, 0, 0, 0, 4},
-    {"paper: trading, log at info to a file, no store", VENUE_PAPER, 1, 0, 1, 0, 4},
-    {"paper: trading, durable store", VENUE_PAPER, 1, 1, 0, 1, 4},
+    {"venue: signals only (baseline)", VENUE_BENCH, 0, 0, 0, 0, 0, -1},
+    {"venue: trading, no store", VENUE_BENCH, 1, 0, 0, 0, 0, 0},
+    {"venue: trading, log at info to a file, no store", VENUE_BENCH, 1, 0, 1, 0, 0, 0},
+    {"venue: trading, durable store", VENUE_BENCH, 1, 1, 0, 1, 0, 0},
+    {"venue: trading, holding, no store", VENUE_BENCH, 1, 0, 0, 0, 1, 0},
+    {"paper: signals only (baseline)", VENUE_PAPER, 0, 0, 0, 0, 0, -1},
+    {"paper: trading, no store", VENUE_PAPER, 1, 0, 0, 0, 0, 5},
+    {"paper: trading, log at info to a file, no store", VENUE_PAPER, 1, 0, 1, 0, 0, 5},
+    {"paper: trading, durable store", VENUE_PAPER, 1, 1, 0, 1, 0, 5},
+    {"paper: trading, holding, no store", VENUE_PAPER, 1, 0, 0, 0, 1, 5},
 };
 #define N_VARIANTS (sizeof variants / sizeof variants[0])
 
@@ -139,12 +147,17 @@ static int write_config(const variant *v, size_t bars, const char *path) {
             "};\n",
             bars);
   fprintf(f,
-          "strategies = { flip = { plugin = \"bench.flip\"; timeframe = \"1m\"; }; };\n"
-          "symbols = ( { symbol = \"BTC-USD\"; exchange = \"venue\"; strategy = \"flip\"; } );\n");
+          "strategies = { flip = { plugin = \"%s\"; timeframe = \"1m\"; }; };\n"
+          "symbols = ( { symbol = \"BTC-USD\"; exchange = \"venue\"; strategy = \"flip\"; } );\n",
+          v->hold ? "bench.hold" : "bench.flip");
   /* An allocation that one bar's volume of the random walk (at least 1)
-   * always covers, so that every order fills whole. */
+   * always covers, so that every order fills whole; when holding, exits and
+   * a daily loss limit that never fire, checked on every bar. */
   if (v->trading)
-    fprintf(f, "trading = { sizing = { allocation = 20.0; }; };\n");
+    fprintf(f, "trading = { sizing = { allocation = 20.0; };%s };\n",
+            v->hold ? "\n  exits = { stop_loss = 0.9; take_profit = 10.0; trailing_stop = 0.9; };\n"
+                      "  day = { loss_limit = 1000000.0; };"
+                    : "");
   return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -223,7 +236,7 @@ static int run_once(bench *b, const variant *v, result *out) {
     perror("bench_trading: writing the config");
     goto done;
   }
-  tack_runtime_opts o = {"bench", v->store ? store : NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bench", v->store ? store : NULL, 0, 0, 0, 0};
   if (tack_config_load(cfg_path, &cfg, &d) != 0 || tack_config_resolve(cfg, b->ld, &d) != 0 ||
       tack_runtime_new(&o, &rt) != 0 || tack_runtime_build(rt, cfg, &d) != 0) {
     tack_diag_print(&d, stderr);

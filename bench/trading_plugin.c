@@ -14,6 +14,9 @@
  *   bench.flip   a strategy that signals +1 on even bars and -1 on odd ones,
  *                so that a trader sends an order on every bar (buy, then
  *                close), and takes the time just before returning it.
+ *   bench.hold   the same with +1 on every bar: the trader builds its
+ *                position on the first bars and then holds it, sending
+ *                nothing (a backtest's steady state).
  *
  * Pairing a bar's signal time with its submit time gives the host's path
  * from a signal to an order; the bar's send time with its signal time the
@@ -317,17 +320,27 @@ static int flip_create(tack_ctx *ctx, const tack_host *host, void **self) {
 
 static void flip_destroy(void *self) { (void)self; }
 
-static int flip_on_bar(void *self, const tack_bar *bar, tack_signal *out) {
-  (void)self;
+/* Signal strength on bar n: alternating, or always +1 for hold. */
+static int signal_on_bar(const tack_bar *bar, int hold, tack_signal *out) {
   int64_t n = (bar->ts / TACK_NS_PER_SEC - BENCH_TRADING_START_S) / BENCH_TRADING_TF_S;
   int64_t i = bar_index(bar->ts);
   out->ts = bar->ts;
-  out->strength = n % 2 == 0 ? 1.0 : -1.0;
+  out->strength = hold || n % 2 == 0 ? 1.0 : -1.0;
   out->confidence = 1.0;
   bench_trading_times.signals++;
   if (i >= 0)
     bench_trading_times.signal[i] = bench_trading_now();
   return 1;
+}
+
+static int flip_on_bar(void *self, const tack_bar *bar, tack_signal *out) {
+  (void)self;
+  return signal_on_bar(bar, 0, out);
+}
+
+static int hold_on_bar(void *self, const tack_bar *bar, tack_signal *out) {
+  (void)self;
+  return signal_on_bar(bar, 1, out);
 }
 
 static const tack_strategy_vtable flip_vtable = {sizeof(tack_strategy_vtable),
@@ -346,4 +359,20 @@ static const tack_plugin_desc flip_desc = {sizeof(tack_plugin_desc),
                                            NULL,
                                            &flip_vtable};
 
-TACK_PLUGINS(&venue_desc, &flip_desc);
+static const tack_strategy_vtable hold_vtable = {sizeof(tack_strategy_vtable),
+                                                 0,
+                                                 {flip_create, NULL, NULL, NULL, flip_destroy},
+                                                 hold_on_bar,
+                                                 NULL,
+                                                 NULL};
+
+static const tack_plugin_desc hold_desc = {sizeof(tack_plugin_desc),
+                                           TACK_KIND_STRATEGY,
+                                           "bench.hold",
+                                           "Trading benchmark strategy, steady",
+                                           "1.0.0",
+                                           "Signals +1 on every bar.",
+                                           NULL,
+                                           &hold_vtable};
+
+TACK_PLUGINS(&venue_desc, &flip_desc, &hold_desc);

@@ -454,16 +454,17 @@ fail:
 typedef struct read_state {
   uint64_t from, to; /* encoded times */
   uint32_t tf;
-  tack_candles_fn fn;
+  tack_candles_fn fn; /* NULL: fill batch once, up to cap, then stop */
   void *data;
-  tack_bar *batch; /* the handle's, READ_BATCH of them */
-  size_t n;
-  int done; /* a candle at or after `to` was seen */
+  tack_bar *batch;
+  size_t cap, n;
+  int done; /* a candle at or after `to` was seen, or batch is full (fn NULL) */
 } read_state;
 
 static int flush(read_state *rs) {
-  int rc = rs->n ? rs->fn(rs->data, rs->batch, rs->n) : 0;
-  rs->n = 0;
+  int rc = rs->fn && rs->n ? rs->fn(rs->data, rs->batch, rs->n) : 0;
+  if (rs->fn)
+    rs->n = 0;
   return rc;
 }
 
@@ -481,7 +482,11 @@ static int take(read_state *rs, const unsigned char *p, size_t count) {
       break;
     }
     val_dec(p, t, rs->tf, &rs->batch[n]);
-    if (++n == READ_BATCH) {
+    if (++n == rs->cap) {
+      if (!rs->fn) {
+        rs->done = 1;
+        break;
+      }
       rs->n = n;
       rc = flush(rs);
       n = 0;
@@ -493,36 +498,35 @@ static int take(read_state *rs, const unsigned char *p, size_t count) {
   return rc;
 }
 
-int tack_candles_read(tack_candles *cs, const char *symbol, uint32_t tf, tack_time from,
-                      tack_time to, tack_candles_fn fn, void *data) {
-  unsigned char kbuf[KEY_MAX];
+/* The scan both reads share: the values of the series in [rs->from, rs->to)
+ * handed to take(), page by page, from one read transaction. */
+static int scan(tack_candles *cs, const MDB_val *key, read_state *rs) {
   unsigned char probe[VAL] = {0};
   MDB_txn *txn = NULL;
   MDB_cursor *cur = NULL;
-  MDB_val key, k, v;
+  MDB_val k, v;
   size_t count = 0;
-  read_state state, *rs = &state;
   int mrc = 0, rc;
 
-  if (!cs || !fn || key_enc(symbol, tf, kbuf, &key) != 0)
-    return TACK_EINVAL;
-  *rs = (read_state){time_enc(from), time_enc(to), tf, fn, data, cs->batch, 0, 0};
   if ((rc = begin_read(cs, &txn)) != 0)
     return rc;
   mrc = mdb_cursor_open(txn, cs->dbi, &cur);
   if (mrc == 0) {
-    k = key;
+    k = *key;
     mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
   }
   if (mrc == MDB_NOTFOUND) {
     rc = TACK_ENOENT;
     goto out;
   }
-  if (mrc != 0 || from >= to)
+  if (mrc != 0 || rs->from >= rs->to || rs->cap == 0)
     goto mdb_out;
 
+  /* The probe (time, then zero bytes) sorts first among values of its
+   * time, so MDB_GET_BOTH_RANGE lands on the first value at or after
+   * `from`. */
   put_be64(probe, rs->from);
-  k = key;
+  k = *key;
   v.mv_size = VAL;
   v.mv_data = probe;
   mrc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
@@ -556,6 +560,82 @@ mdb_out:
     rc = fail_mdb(cs, "cannot read candles", mrc);
   else if (rc == 0)
     rc = flush(rs);
+out:
+  end_read(cs, cur);
+  return rc;
+}
+
+int tack_candles_read(tack_candles *cs, const char *symbol, uint32_t tf, tack_time from,
+                      tack_time to, tack_candles_fn fn, void *data) {
+  unsigned char kbuf[KEY_MAX];
+  MDB_val key;
+  if (!cs || !fn || key_enc(symbol, tf, kbuf, &key) != 0)
+    return TACK_EINVAL;
+  read_state rs = {time_enc(from), time_enc(to), tf, fn, data, cs->batch, READ_BATCH, 0, 0};
+  return scan(cs, &key, &rs);
+}
+
+int tack_candles_read_page(tack_candles *cs, const char *symbol, uint32_t tf, tack_time from,
+                           tack_time to, tack_bar *bars, size_t cap, size_t *n) {
+  unsigned char kbuf[KEY_MAX];
+  MDB_val key;
+  if (n)
+    *n = 0;
+  if (!cs || !n || (cap && !bars) || key_enc(symbol, tf, kbuf, &key) != 0)
+    return TACK_EINVAL;
+  read_state rs = {time_enc(from), time_enc(to), tf, NULL, NULL, bars, cap, 0, 0};
+  int rc = scan(cs, &key, &rs);
+  if (rc == 0)
+    *n = rs.n;
+  return rc;
+}
+
+int tack_candles_info(tack_candles *cs, const char *symbol, uint32_t tf, uint64_t *count,
+                      tack_time *first, tack_time *last) {
+  unsigned char kbuf[KEY_MAX];
+  MDB_txn *txn = NULL;
+  MDB_cursor *cur = NULL;
+  MDB_val key, v;
+  size_t n = 0;
+  tack_time t0 = 0;
+  int mrc, rc;
+
+  if (!cs || key_enc(symbol, tf, kbuf, &key) != 0)
+    return TACK_EINVAL;
+  if ((rc = begin_read(cs, &txn)) != 0)
+    return rc;
+  mrc = mdb_cursor_open(txn, cs->dbi, &cur);
+  if (mrc == 0)
+    mrc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY);
+  if (mrc == MDB_NOTFOUND) {
+    rc = TACK_ENOENT;
+    goto out;
+  }
+  if (mrc == 0 && v.mv_size == VAL) {
+    t0 = time_dec(get_be64(v.mv_data));
+    mrc = mdb_cursor_count(cur, &n);
+  }
+  if (mrc == 0)
+    mrc = mdb_cursor_get(cur, &key, &v, MDB_LAST_DUP);
+  if (mrc != 0) {
+    rc = fail_mdb(cs, "cannot read a series", mrc);
+    goto out;
+  }
+  if (v.mv_size != VAL) {
+    tack_log(TACK_LOG_ERROR, WHO,
+             "%s: the series %s of %lu s holds a value of %zu bytes, not a candle: the store is "
+             "damaged",
+             tack_store_path(cs->st), symbol, (unsigned long)tf, v.mv_size);
+    rc = TACK_EPARSE;
+    goto out;
+  }
+  if (count)
+    *count = n;
+  if (first)
+    *first = t0;
+  if (last)
+    *last = time_dec(get_be64(v.mv_data));
+  rc = 0;
 out:
   end_read(cs, cur);
   return rc;

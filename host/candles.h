@@ -130,6 +130,30 @@ int tack_candles_read(tack_candles *cs, const char *symbol, uint32_t timeframe_s
                       tack_time to, tack_candles_fn fn, void *data);
 
 /*
+ * Copy up to cap of the candles of (symbol, timeframe_s) whose time is in
+ * [from, to), the first ones in time order, into bars (timeframe_s set,
+ * flags TACK_BAR_CLOSED), and set *n to how many: fewer than cap only when
+ * the range holds no more. One short read transaction: positioned on the
+ * first candle at or after `from` (MDB_GET_BOTH_RANGE), then whole pages
+ * of candles (MDB_GET_MULTIPLE), so that paging through a series costs one
+ * tree descent per page. To read on, call again with `from` one past the
+ * last candle's time. Returns 0 (also when *n is 0), TACK_ENOENT when the
+ * series does not exist, TACK_EINVAL (a bad symbol, timeframe 0, bars NULL
+ * with cap > 0), or TACK_EIO; *n is 0 on error.
+ */
+int tack_candles_read_page(tack_candles *cs, const char *symbol, uint32_t timeframe_s,
+                           tack_time from, tack_time to, tack_bar *bars, size_t cap, size_t *n);
+
+/*
+ * The extent of the series (symbol, timeframe_s): its number of candles and
+ * the times of its first and last (each out pointer may be NULL), from one
+ * read transaction. Returns 0, TACK_ENOENT when the series does not exist,
+ * TACK_EINVAL, TACK_EPARSE (damaged) or TACK_EIO.
+ */
+int tack_candles_info(tack_candles *cs, const char *symbol, uint32_t timeframe_s, uint64_t *count,
+                      tack_time *first, tack_time *last);
+
+/*
  * Every series, ordered by symbol (bytewise) then timeframe. *out is an
  * array of *n entries allocated with tack_alloc (free it with
  * tack_free(NULL, *out)); NULL when *n is 0. Returns 0, TACK_ENOMEM,

@@ -33,6 +33,8 @@ int tack_cmd_filter(int argc, char **argv);
 int tack_cmd_bars(int argc, char **argv);
 int tack_cmd_data(int argc, char **argv);
 int tack_cmd_train(int argc, char **argv);
+int tack_cmd_backtest(int argc, char **argv);
+int tack_cmd_optimize(int argc, char **argv);
 
 /*
  * Whether argv[*i] is option `name`, as "--name VALUE" or "--name=VALUE":

@@ -1,12 +1,14 @@
 /*
- * cmd_check.c: `tack check CONFIG [--plugin-dir DIR]...`. Validates a config
+ * cmd_check.c: `tack check CONFIG [--plugin-dir DIR]... [--set PATH=VALUE]...`.
+ * Validates a config
  * the way `tack run` would before starting anything: the schema, the plugins
  * it names, their parameters, and each plugin's own configure(), with every
  * instance created validate-only (no runtime) and destroyed again (a
  * scorer's features are built while resolving). Prints the composed
  * pipeline of every symbol when all is well (the tree of a composed
  * strategy: members, types, timeframes, filters, weights, methods,
- * thresholds and parameters), every problem otherwise.
+ * thresholds and parameters), every problem otherwise. The optimize group's
+ * params are checked against the plugins they name.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,10 +16,12 @@
 #include "alloc.h"
 #include "cli.h"
 #include "config.h"
+#include "config_override.h"
 #include "diag.h"
 #include "instance.h"
 #include "loader.h"
 #include "log.h"
+#include "optimize.h"
 
 #define CMD "check"
 
@@ -28,10 +32,12 @@ typedef struct check_args {
   const char *config;
   const char **plugin_dirs; /* --plugin-dir, in the order given */
   size_t n_plugin_dirs;
+  const char **overrides; /* --set, in the order given */
+  size_t n_overrides;
 } check_args;
 
 static void usage(FILE *out) {
-  fprintf(out, "usage: tack check CONFIG [--plugin-dir DIR]...\n"
+  fprintf(out, "usage: tack check CONFIG [--plugin-dir DIR]... [--set PATH=VALUE]...\n"
                "\n"
                "Validate CONFIG as a whole and print the pipeline it composes for each symbol:\n"
                "bars, filters and strategy, or for a composed strategy its tree of members\n"
@@ -46,9 +52,16 @@ static void usage(FILE *out) {
                "check their own parameters too. Refused plugin files are warnings unless the\n"
                "config needs a plugin they may carry.\n"
                "\n"
+               "--set changes a setting of CONFIG before it is checked, as `tack backtest` and\n"
+               "`tack optimize` do: PATH is group names joined by '.', VALUE an integer, a\n"
+               "number, true/false or a string (\"quoted\" or bare); an empty VALUE removes\n"
+               "the setting. A problem with an overridden setting names the override.\n"
+               "\n"
                "options:\n"
-               "  --plugin-dir DIR  look for plugins in DIR first (may be repeated)\n"
-               "  -h, --help        show this help\n"
+               "  --plugin-dir DIR    look for plugins in DIR first (may be repeated)\n"
+               "  --set PATH=VALUE    override a setting (may be repeated; applied in order),\n"
+               "                      e.g. --set strategies.trend.params.fast=12\n"
+               "  -h, --help          show this help\n"
                "\n"
                "exit status: 0 the config is valid, 1 it has problems, 2 bad usage\n");
 }
@@ -68,6 +81,14 @@ static int parse_args(int argc, char **argv, check_args *a) {
       if (!arg[13])
         return tack_cli_usage_error(CMD, "--plugin-dir needs a folder");
       a->plugin_dirs[a->n_plugin_dirs++] = arg + 13;
+    } else if (options && strcmp(arg, "--set") == 0) {
+      if (i + 1 >= argc || !strchr(argv[i + 1], '='))
+        return tack_cli_usage_error(CMD, "--set needs PATH=VALUE");
+      a->overrides[a->n_overrides++] = argv[++i];
+    } else if (options && strncmp(arg, "--set=", 6) == 0) {
+      if (!strchr(arg + 6, '='))
+        return tack_cli_usage_error(CMD, "--set needs PATH=VALUE");
+      a->overrides[a->n_overrides++] = arg + 6;
     } else if (options && arg[0] == '-' && arg[1] != '\0') {
       return tack_cli_usage_error(CMD, "unknown option '%s'", arg);
     } else if (a->config) {
@@ -102,6 +123,21 @@ static int load_plugins(const check_args *a, const tack_config *cfg, tack_loader
   return 0;
 }
 
+/* The overrides of --set, applied between parsing and checking; every
+ * malformed one is reported. */
+static int apply_overrides(config_t *lc, void *data, tack_diag *d) {
+  const check_args *a = data;
+  int rc = 0;
+  for (size_t i = 0; i < a->n_overrides; i++) {
+    int r = tack_config_override(lc, a->overrides[i], d);
+    if (r == TACK_ENOMEM)
+      return r;
+    if (r && !rc)
+      rc = r;
+  }
+  return rc;
+}
+
 /* Create and configure one instance without a runtime, then destroy it. */
 static int validate_instance(const tack_cfg_instance *ci, tack_diag *d) {
   tack_ctx *ctx = NULL;
@@ -130,6 +166,23 @@ static int validate_instances(const tack_config *cfg, tack_diag *d) {
         cfg->strategies[i].type == TACK_STRATEGY_SCORER)
       failed |= validate_instance(&cfg->strategies[i].inst, d) != 0;
   return failed ? TACK_ECONFIG : 0;
+}
+
+/* The optimize group's params against the plugins they name (its own
+ * schema was checked at load). */
+static int check_optimize(const tack_config *cfg, tack_diag *d) {
+  const config_setting_t *group = config_lookup(&cfg->lc, "optimize");
+  tack_opt_spec spec;
+  if (!group)
+    return 0;
+  int rc = tack_opt_spec_read(group, &spec);
+  if (rc) {
+    tack_diag_add(d, cfg->path, 0, "optimize", "cannot read the group: %s", tack_strerror(rc));
+    return rc;
+  }
+  rc = tack_opt_spec_bind(&spec, cfg, d);
+  tack_opt_spec_free(&spec);
+  return rc;
 }
 
 /* Length of the folder part of path ("/" for "/x.so", 0 for "x.so"). */
@@ -163,7 +216,7 @@ static void print_plugin_folders(const tack_loader *ld, FILE *out) {
 }
 
 int tack_cmd_check(int argc, char **argv) {
-  check_args a = {NULL, NULL, 0};
+  check_args a = {NULL, NULL, 0, NULL, 0};
   tack_diag d = TACK_DIAG_INIT;
   tack_config *cfg = NULL;
   tack_loader *ld = NULL;
@@ -174,7 +227,8 @@ int tack_cmd_check(int argc, char **argv) {
     return TACK_EXIT_OK;
   }
   a.plugin_dirs = tack_calloc(NULL, (size_t)argc + 1, sizeof *a.plugin_dirs);
-  if (!a.plugin_dirs) {
+  a.overrides = tack_calloc(NULL, (size_t)argc + 1, sizeof *a.overrides);
+  if (!a.plugin_dirs || !a.overrides) {
     fprintf(stderr, "tack: %s: out of memory\n", CMD);
     goto done;
   }
@@ -185,7 +239,7 @@ int tack_cmd_check(int argc, char **argv) {
 
   /* A config with problems in its own schema is still resolved when that
    * is meaningful, so that plugin problems make the same report. */
-  tack_config_load_partial(a.config, &cfg, &d);
+  tack__config_load_edited(a.config, 1, a.n_overrides ? apply_overrides : NULL, &a, &cfg, &d);
   if (!cfg)
     goto report;
   if (load_plugins(&a, cfg, &ld, &d) != 0)
@@ -196,8 +250,12 @@ int tack_cmd_check(int argc, char **argv) {
     goto report;
   if (validate_instances(cfg, &d) != 0)
     goto report;
+  if (check_optimize(cfg, &d) != 0)
+    goto report;
 
   printf("config %s (bot %s, schema %d): ok\n", cfg->path, cfg->name, cfg->version);
+  for (size_t i = 0; i < a.n_overrides; i++)
+    printf("override %s\n", a.overrides[i]);
   print_plugin_folders(ld, stdout);
   tack_config_print(cfg, stdout);
   status = TACK_EXIT_OK;
@@ -211,5 +269,6 @@ done:
   tack_loader_free(ld);
   tack_diag_free(&d);
   tack_free(NULL, a.plugin_dirs);
+  tack_free(NULL, a.overrides);
   return status;
 }

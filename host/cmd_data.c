@@ -175,7 +175,8 @@ static void usage_synth(FILE *out) {
           "usage: tack data synth --symbol S [--symbol S2 ...] --timeframe TF\n"
           "                       (--bars N | --from T --to T) [--start T] [--seed N]\n"
           "                       [--start-price P] [--volatility V] [--trend X]\n"
-          "                       [--regime-bars N] [--volume V] [--store DIR | --csv FILE]\n"
+          "                       [--regime-bars N] [--volume V] [--tick T]\n"
+          "                       [--store DIR | --csv FILE]\n"
           "\n"
           "Make realistic synthetic candles and store them as the series (S, TF), or\n"
           "write them as CSV. The same options give the same candles, bit for bit, on\n"
@@ -207,6 +208,8 @@ static void usage_synth(FILE *out) {
           "                    to %g (default %g)\n"
           "  --regime-bars N   mean length of a regime in bars, 1 to %g (default %g)\n"
           "  --volume V        typical volume of a candle, %g to %g (default %g)\n"
+          "  --tick T          prices on multiples of T (0.01: cents), as a venue's candles\n"
+          "                    are, at least one tick; 0 to %g (default 0: unrounded)\n"
           "  --store DIR       the store's folder (created when missing); without it the\n"
           "                    TACK_STORE environment variable names it, else ./var/store\n"
           "  --csv FILE        instead of the store: write the candles to FILE ('-' is\n"
@@ -231,7 +234,7 @@ static void usage_synth(FILE *out) {
           SYNTH_SYMBOLS_MAX, SYNTH_BARS_MAX, (unsigned long long)d.seed, TACK_SYNTH_PRICE_MIN,
           TACK_SYNTH_PRICE_MAX, d.start_price, TACK_SYNTH_VOLATILITY_MIN, TACK_SYNTH_VOLATILITY_MAX,
           d.volatility, TACK_SYNTH_TREND_MAX, d.trend, TACK_SYNTH_REGIME_BARS_MAX, d.regime_bars,
-          TACK_SYNTH_VOLUME_MIN, TACK_SYNTH_VOLUME_MAX, d.volume, SYNTH_BATCH);
+          TACK_SYNTH_VOLUME_MIN, TACK_SYNTH_VOLUME_MAX, d.volume, TACK_SYNTH_TICK_MAX, SYNTH_BATCH);
 }
 
 /* UNIX seconds, or ISO-8601 when it starts like a date (YYYY-). */
@@ -640,7 +643,7 @@ typedef struct synth_args {
   const char *symbols[SYNTH_SYMBOLS_MAX];
   size_t n_symbols;
   const char *timeframe, *bars, *from, *to, *start, *seed, *start_price, *volatility, *trend,
-      *regime_bars, *volume, *store, *csv;
+      *regime_bars, *volume, *tick, *store, *csv;
   /* What they say, once checked. */
   tack_synth_opts opts; /* the first symbol's; the others' are derived from it */
   uint32_t tf;
@@ -689,11 +692,11 @@ static int parse_number(const char *text, double *out) {
 /* Collects the arguments. Returns 0 or TACK_EXIT_USAGE (message printed). */
 static int synth_collect(int argc, char **argv, const char *cmd, synth_args *s) {
   static const char *const names[] = {
-      "--timeframe",  "--bars",  "--from",   "--to",          "--start", "--seed", "--start-price",
-      "--volatility", "--trend", "--volume", "--regime-bars", "--store", "--csv"};
+      "--timeframe",  "--bars",  "--from",   "--to",          "--start", "--seed",  "--start-price",
+      "--volatility", "--trend", "--volume", "--regime-bars", "--tick",  "--store", "--csv"};
   const char **slots[] = {&s->timeframe,   &s->bars,        &s->from,       &s->to,    &s->start,
                           &s->seed,        &s->start_price, &s->volatility, &s->trend, &s->volume,
-                          &s->regime_bars, &s->store,       &s->csv};
+                          &s->regime_bars, &s->tick,        &s->store,      &s->csv};
   int options = 1;
 
   for (int i = 1; i < argc; i++) {
@@ -742,6 +745,7 @@ static int synth_numbers(const char *cmd, synth_args *s) {
       {"--trend", s->trend, "0.08", &s->opts.trend},
       {"--regime-bars", s->regime_bars, "600", &s->opts.regime_bars},
       {"--volume", s->volume, "50", &s->opts.volume},
+      {"--tick", s->tick, "0.01", &s->opts.tick},
   };
   for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
     if (nums[i].text && parse_number(nums[i].text, nums[i].out) != 0)

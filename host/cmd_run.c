@@ -7,20 +7,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "backtest.h"
 #include "cli.h"
 #include "config.h"
 #include "diag.h"
 #include "instance.h"
 #include "loader.h"
 #include "log.h"
+#include "report.h"
 #include "runtime.h"
 
 #define MAX_PLUGIN_DIRS 64
 #define MAX_RUN_SECONDS 31622400.0 /* a year: longer is surely a typo */
 
 static void print_help(FILE *out) {
-  fprintf(out, "usage: tack run CONFIG [--plugin-dir DIR]... [--for SECONDS]\n"
+  fprintf(out, "usage: tack run CONFIG [--plugin-dir DIR]... [--for SECONDS] [--status]\n"
+               "                [--report FILE.html] [--json FILE]\n"
                "\n"
                "Run the bot a config describes until it is stopped.\n"
                "\n"
@@ -57,6 +61,12 @@ static void print_help(FILE *out) {
                "options:\n"
                "  --plugin-dir DIR  load plugins from DIR first (repeatable)\n"
                "  --for SECONDS     stop after SECONDS (a positive number, e.g. 2.5)\n"
+               "  --status          print a compact status every second while bars come:\n"
+               "                    per symbol price, signal, position and P&L (redrawn in\n"
+               "                    place on a terminal)\n"
+               "  --report FILE     when the run has stopped, write its HTML report (as\n"
+               "                    'tack backtest --report': metrics, equity, trades)\n"
+               "  --json FILE       likewise, the result as JSON\n"
                "  -h, --help        show this help\n"
                "\n"
                "exit status: 0 after an orderly stop, 1 on an error (invalid config, a\n"
@@ -69,6 +79,9 @@ typedef struct run_args {
   const char *plugin_dirs[MAX_PLUGIN_DIRS];
   size_t n_plugin_dirs;
   uint64_t run_for_ms;
+  const char *report;
+  const char *json;
+  int status;
 } run_args;
 
 static int parse_seconds(const char *text, uint64_t *ms) {
@@ -91,6 +104,16 @@ static int parse_args(int argc, char **argv, run_args *a) {
       if (a->n_plugin_dirs == MAX_PLUGIN_DIRS)
         return tack_cli_usage_error("run", "at most %d --plugin-dir options", MAX_PLUGIN_DIRS);
       a->plugin_dirs[a->n_plugin_dirs++] = v;
+    } else if ((got = tack_cli_option(argc, argv, &i, "--report", &v)) != 0) {
+      if (got < 0)
+        return tack_cli_usage_error("run", "--report needs a file name");
+      a->report = v;
+    } else if ((got = tack_cli_option(argc, argv, &i, "--json", &v)) != 0) {
+      if (got < 0)
+        return tack_cli_usage_error("run", "--json needs a file name");
+      a->json = v;
+    } else if (strcmp(argv[i], "--status") == 0) {
+      a->status = 1;
     } else if ((got = tack_cli_option(argc, argv, &i, "--for", &v)) != 0) {
       if (got < 0 || parse_seconds(v, &a->run_for_ms) != 0)
         return tack_cli_usage_error("run",
@@ -128,12 +151,38 @@ static int load_config(const run_args *a, tack_loader *ld, tack_config **cfg, ta
   return tack_config_resolve(*cfg, ld, d);
 }
 
+/* The run's result (metrics, trades) as a report and/or JSON. */
+static int write_result(const run_args *a, const tack_config *cfg, tack_bt_recorder *rec,
+                        int status) {
+  tack_bt_result res;
+  if (tack_bt_recorder_finish(rec, &res) != 0) {
+    fprintf(stderr, "tack: run: no result to report (no bar was replayed)\n");
+    tack_bt_result_free(&res);
+    return TACK_EXIT_FAIL;
+  }
+  tack_copy_text(res.bot, sizeof res.bot, cfg->name);
+  tack_copy_text(res.config, sizeof res.config, a->config);
+  tack_copy_text(res.mode, sizeof res.mode, "paper");
+  printf("\n");
+  tack_bt_print_summary(&res, stdout);
+  fflush(stdout);
+  if (a->json && tack_bt_result_write_json_file(a->json, &res) != 0)
+    status = TACK_EXIT_FAIL;
+  if (a->report && tack_report_write_file(a->report, &res, res.bot) != 0)
+    status = TACK_EXIT_FAIL;
+  if (a->report && status != TACK_EXIT_FAIL)
+    printf("report: %s\n", a->report);
+  tack_bt_result_free(&res);
+  return status;
+}
+
 int tack_cmd_run(int argc, char **argv) {
   run_args args;
   tack_diag d = TACK_DIAG_INIT;
   tack_loader *ld = NULL;
   tack_config *cfg = NULL;
   tack_runtime *rt = NULL;
+  tack_bt_recorder *rec = NULL;
   int status = TACK_EXIT_FAIL;
 
   if (tack_cli_wants_help(argc, argv)) {
@@ -154,7 +203,7 @@ int tack_cmd_run(int argc, char **argv) {
     goto done;
   }
 
-  tack_runtime_opts opts = {cfg->name, cfg->store_path, 0, args.run_for_ms, 1};
+  tack_runtime_opts opts = {cfg->name, cfg->store_path, 0, args.run_for_ms, 1, 0};
   if (tack_runtime_new(&opts, &rt) != 0) {
     fprintf(stderr, "tack: run: cannot start the host (see the log above)\n");
     goto done;
@@ -163,6 +212,16 @@ int tack_cmd_run(int argc, char **argv) {
     tack_diag_print(&d, stderr);
     fprintf(stderr, "tack: run: %s cannot run; nothing was started\n", args.config);
     goto done;
+  }
+  if (args.report || args.json || args.status) {
+    tack_bt_settings settings;
+    tack_backtest_read_settings(config_lookup(&cfg->lc, "backtest"), &settings);
+    if (tack_bt_recorder_attach(rt, &settings, 1, &rec) != 0) {
+      fprintf(stderr, "tack: run: out of memory\n");
+      goto done;
+    }
+    if (args.status)
+      tack_bt_recorder_status(rec, stdout, isatty(STDOUT_FILENO), 1.0);
   }
   rc = tack_runtime_run(rt);
   tack_runtime_print_summary(rt, stdout);
@@ -173,9 +232,12 @@ int tack_cmd_run(int argc, char **argv) {
     status = TACK_EXIT_LEFT_OPEN;
   else
     status = TACK_EXIT_FAIL;
+  if (rec && (args.report || args.json) && status != TACK_EXIT_FAIL)
+    status = write_result(&args, cfg, rec, status);
 
 done:
   /* Instances before the config they point into, plugins' code last. */
+  tack_bt_recorder_free(rec);
   tack_runtime_free(rt);
   if (cfg)
     tack_config_free(cfg);

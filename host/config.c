@@ -41,6 +41,8 @@
 #include "log.h"
 #include "ml_features.h"
 #include "params.h"
+#include "backtest.h"
+#include "optimize.h"
 #include "train.h"
 
 #define SCHEMA_VERSION 1
@@ -152,6 +154,8 @@ enum {
   R_SYMBOLS,
   R_TRAIN,
   R_TRADING,
+  R_BACKTEST,
+  R_OPTIMIZE,
   R_COUNT
 };
 static const tack_key_spec root_keys[R_COUNT] = {
@@ -181,6 +185,12 @@ static const tack_key_spec root_keys[R_COUNT] = {
     [R_TRADING] = {"trading", TACK_SETTING_GROUP, 0,
                    "a group { sizing = { ... }; exits = { ... }; ... }",
                    "trading = { sizing = { allocation = 1000.0; }; };"},
+    [R_BACKTEST] = {"backtest", TACK_SETTING_GROUP, 0,
+                    "a group { venue = { ... }; returns = \"1d\"; ... }",
+                    "backtest = { returns = \"1d\"; risk_free = 0.0; };"},
+    [R_OPTIMIZE] = {"optimize", TACK_SETTING_GROUP, 0,
+                    "a group { objective = \"sharpe\"; params = ( ... ); ... }",
+                    "optimize = { objective = \"sharpe\"; method = \"grid\"; };"},
 };
 
 _Static_assert(R_COUNT <= TACK_MAX_KEYS, "check_keys() needs more room");
@@ -2008,6 +2018,12 @@ static int check_schema(checker *ck) {
   /* `tack train`'s group: train.c owns its schema (docs/training.md). */
   if (f[R_TRAIN] && tack_train_check_schema(f[R_TRAIN], cfg->path, ck->d) != 0)
     ck->problems++;
+  /* `tack backtest`'s and `tack optimize`'s groups: backtest.c and
+   * optimize.c own their schemas (docs/backtesting.md, docs/optimization.md). */
+  if (f[R_BACKTEST] && tack_backtest_check_schema(f[R_BACKTEST], cfg->path, ck->d) != 0)
+    ck->problems++;
+  if (f[R_OPTIMIZE] && tack_optimize_check_schema(f[R_OPTIMIZE], cfg->path, ck->d) != 0)
+    ck->problems++;
   cfg->trading_setting = f[R_TRADING];
   /* Last, once every symbol and entry is read; also after problems, so that
    * one run reports them all (trading_config.c skips what is missing). */
@@ -2019,8 +2035,10 @@ static int check_schema(checker *ck) {
   return 0;
 }
 
-/* tack_config_load(), or with partial tack_config_load_partial(). */
-static int load(const char *path, tack_config **out, tack_diag *d, int partial) {
+/* tack_config_load(), or with partial tack_config_load_partial(); edit, when
+ * not NULL, changes the parsed tree before anything is checked. */
+static int load(const char *path, tack_config **out, tack_diag *d, int partial,
+                tack__config_edit_fn edit, void *data) {
   checker ck = {NULL, d, 0, 0, 0};
   tack_config *cfg = NULL;
   int rc;
@@ -2040,6 +2058,8 @@ static int load(const char *path, tack_config **out, tack_diag *d, int partial) 
   }
   rc = read_config_file(cfg, path, d);
   if (rc)
+    goto fail;
+  if (edit && (rc = edit(&cfg->lc, data, d)) != 0)
     goto fail;
   ck.cfg = cfg;
   rc = check_schema(&ck);
@@ -2062,11 +2082,16 @@ fail:
 }
 
 int tack_config_load(const char *path, tack_config **out, tack_diag *d) {
-  return load(path, out, d, 0);
+  return load(path, out, d, 0, NULL, NULL);
 }
 
 int tack_config_load_partial(const char *path, tack_config **out, tack_diag *d) {
-  return load(path, out, d, 1);
+  return load(path, out, d, 1, NULL, NULL);
+}
+
+int tack__config_load_edited(const char *path, int partial, tack__config_edit_fn edit, void *data,
+                             tack_config **out, tack_diag *d) {
+  return load(path, out, d, partial, edit, data);
 }
 
 int tack_config_load_plugins(const tack_config *cfg, const char *const *extra_dirs, size_t n_extra,

@@ -210,6 +210,15 @@ int tack_config_load(const char *path, tack_config **out, tack_diag *d);
  */
 int tack_config_load_partial(const char *path, tack_config **out, tack_diag *d);
 
+/* Internal, for config_override.c (use tack_config_load_with()): the loads
+ * above with the parsed tree handed to edit before anything is checked;
+ * partial as tack_config_load_partial(). When edit returns an error, its
+ * problems are in d, nothing is checked, *out is NULL and that error is
+ * returned. */
+typedef int (*tack__config_edit_fn)(config_t *lc, void *data, tack_diag *d);
+int tack__config_load_edited(const char *path, int partial, tack__config_edit_fn edit, void *data,
+                             tack_config **out, tack_diag *d);
+
 /* Bind every plugin id to a plugin of ld (of the kind its section needs)
  * and check each instance's params against its plugin's spec. References
  * within the config (symbols to exchanges and strategies, strategies to

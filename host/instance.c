@@ -6,7 +6,9 @@
  * The services are the dispatch path of everything a plugin does, so they
  * check what they must (kind, state, arguments) and allocate nothing: the
  * names, the storage namespace and the loop extension of an instance are
- * built once, at creation.
+ * built once, at creation. The exceptions are the handles a plugin asks
+ * for (timers, indicators, candle reads), which belong to the instance and
+ * are released with it.
  */
 #include "instance.h"
 
@@ -16,11 +18,13 @@
 #include <time.h>
 #include <uv.h>
 
+#include "candles.h"
 #include "indicator_service.h"
 #include "log.h"
 #include "params.h"
 #include "runtime.h"
 #include "store.h"
+#include "utc.h"
 #include "version.h"
 
 /* The states of tack.h's lifecycle, and the calls in progress between them. */
@@ -41,6 +45,16 @@ static const char *const state_names[] = {"being created", "being configured", "
 
 /* Keys a plugin may use, as tack.h promises; the namespace adds to it. */
 #define KV_KEY_MAX 255
+
+/* A read of candles opened with candles_open: the series and what is left of
+ * its range. No transaction stays open between two candles_next. */
+typedef struct candle_read {
+  uint64_t id;
+  char symbol[TACK_CANDLES_SYMBOL_MAX + 1];
+  uint32_t timeframe_s;
+  tack_time from, to; /* the part of the range not read yet */
+  struct candle_read *next;
+} candle_read;
 
 typedef struct instance_timer {
   uv_timer_t handle; /* first: the handle pointer is the timer pointer */
@@ -74,6 +88,9 @@ struct tack_ctx {
   char **paths;  /* TACK_PARAM_PATH values resolved against the config's folder */
   size_t n_paths;
   struct tack_ind_child *inds; /* indicators it opened (indicator_service.c) */
+  tack_candles *candles;       /* the store's candles, opened at the first candles_* call */
+  candle_read *reads;          /* reads it opened, newest first */
+  uint64_t next_read_id;
 };
 
 static const tack_lifecycle *lifecycle_of(const tack_plugin_desc *desc) {
@@ -165,8 +182,15 @@ static void report_leak(const tack_ctx *ctx) {
 }
 
 static void free_ctx(tack_ctx *ctx) {
-  /* After the plugin's destroy, which may still have used its indicators. */
+  /* After the plugin's destroy, which may still have used its indicators
+   * and its candle reads. */
   tack_indicator_service_close_all(ctx);
+  while (ctx->reads) {
+    candle_read *r = ctx->reads;
+    ctx->reads = r->next;
+    tack_free(NULL, r);
+  }
+  tack_candles_close(ctx->candles);
   timers_close_all(ctx);
   tack_free(NULL, ctx->name);
   tack_free(NULL, ctx->kv_name);
@@ -249,6 +273,7 @@ int tack_instance_new_scoped(const tack_cfg_instance *ci, const char *scope,
   ctx->vtable = desc->vtable;
   ctx->rt = rt;
   ctx->next_timer_id = 1;
+  ctx->next_read_id = 1;
   ctx->ext_loop.size = (uint32_t)sizeof ctx->ext_loop;
   ctx->ext_loop.loop = rt ? tack_runtime_loop(rt) : NULL;
   ctx->ns.bot = rt ? tack_runtime_bot(rt) : NULL;
@@ -922,6 +947,108 @@ static int svc_ex_error(tack_ctx *ctx, const char *type, int err, const char *de
   return tack_runtime_ex_event(ctx->rt, ctx, TACK_RT_EV_ERROR);
 }
 
+/* Candle services: any kind, any state, as long as the host runs with a
+ * store. The candles handle is opened once per instance, at the first call,
+ * and closed with the instance (before the runtime closes its store). */
+static int candles_gate(tack_ctx *ctx, const char *symbol) {
+  if (!ctx)
+    return TACK_EINVAL;
+  tack_store *st = ctx->rt ? tack_runtime_store(ctx->rt) : NULL;
+  if (!st)
+    return TACK_ESTATE;
+  if (tack_candles_symbol_check(symbol) != 0)
+    return TACK_EINVAL;
+  return ctx->candles ? 0 : tack_candles_open(st, &ctx->candles);
+}
+
+static int svc_candles_info(tack_ctx *ctx, const char *symbol, uint32_t timeframe_s,
+                            uint64_t *count, tack_time *first, tack_time *last) {
+  int rc = candles_gate(ctx, symbol);
+  if (rc != 0)
+    return rc;
+  return tack_candles_info(ctx->candles, symbol, timeframe_s, count, first, last);
+}
+
+static int svc_candles_open(tack_ctx *ctx, const char *symbol, uint32_t timeframe_s, tack_time from,
+                            tack_time to, uint64_t *read_id) {
+  char a[48] = "", b[48] = "";
+  if (read_id)
+    *read_id = 0;
+  if (!read_id || timeframe_s == 0)
+    return TACK_EINVAL;
+  int rc = candles_gate(ctx, symbol);
+  if (rc == 0)
+    rc = tack_candles_info(ctx->candles, symbol, timeframe_s, NULL, NULL, NULL);
+  if (rc != 0)
+    return rc;
+  candle_read *r = tack_calloc(NULL, 1, sizeof *r);
+  if (!r)
+    return TACK_ENOMEM;
+  r->id = ctx->next_read_id++;
+  tack_copy_text(r->symbol, sizeof r->symbol, symbol);
+  r->timeframe_s = timeframe_s;
+  r->from = from;
+  r->to = to;
+  r->next = ctx->reads;
+  ctx->reads = r;
+  *read_id = r->id;
+  if (tack_log_level() >= TACK_LOG_DEBUG) {
+    if (from != INT64_MIN)
+      tack_utc_format(from, a, sizeof a);
+    if (to != INT64_MAX)
+      tack_utc_format(to, b, sizeof b);
+    tack_log(TACK_LOG_DEBUG, ctx->name, "candles of %s at %lu s from %s to %s: read %llu of %s",
+             symbol, (unsigned long)timeframe_s, from == INT64_MIN ? "the first" : a,
+             to == INT64_MAX ? "the last" : b, (unsigned long long)r->id,
+             tack_store_path(tack_runtime_store(ctx->rt)));
+  }
+  return 0;
+}
+
+static candle_read *find_read(tack_ctx *ctx, uint64_t read_id) {
+  for (candle_read *r = ctx->reads; r; r = r->next)
+    if (r->id == read_id)
+      return r;
+  return NULL;
+}
+
+static int svc_candles_next(tack_ctx *ctx, uint64_t read_id, tack_bar *bars, size_t cap,
+                            size_t *n) {
+  if (n)
+    *n = 0;
+  if (!ctx || !n || (cap && !bars))
+    return TACK_EINVAL;
+  candle_read *r = find_read(ctx, read_id);
+  if (!r)
+    return TACK_EINVAL;
+  if (r->from >= r->to || cap == 0)
+    return 0;
+  int rc = candles_gate(ctx, r->symbol);
+  if (rc == 0)
+    rc = tack_candles_read_page(ctx->candles, r->symbol, r->timeframe_s, r->from, r->to, bars, cap,
+                                n);
+  if (rc != 0 || *n == 0)
+    return rc;
+  /* The next page starts one past the last candle (a time of INT64_MAX
+   * ends the range: nothing comes after it). */
+  tack_time last = bars[*n - 1].ts;
+  r->from = last == INT64_MAX ? r->to : last + 1;
+  return 0;
+}
+
+static void svc_candles_close(tack_ctx *ctx, uint64_t read_id) {
+  if (!ctx)
+    return;
+  for (candle_read **p = &ctx->reads; *p; p = &(*p)->next) {
+    if ((*p)->id == read_id) {
+      candle_read *r = *p;
+      *p = r->next;
+      tack_free(NULL, r);
+      return;
+    }
+  }
+}
+
 const tack_host tack_host_services = {
     .size = (uint32_t)sizeof(tack_host),
     .abi_major = TACK_ABI_MAJOR,
@@ -962,4 +1089,8 @@ const tack_host tack_host_services = {
     .ind_open = tack_indicator_service_open,
     .ind_reset = tack_indicator_service_reset,
     .ind_close = tack_indicator_service_close,
+    .candles_info = svc_candles_info,
+    .candles_open = svc_candles_open,
+    .candles_next = svc_candles_next,
+    .candles_close = svc_candles_close,
 };

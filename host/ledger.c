@@ -3,19 +3,31 @@
  * the check that they reconcile. Every call validates and computes into
  * locals first and writes the ledger only when nothing can fail any more,
  * so a refused fill or mark leaves the ledger exactly as it was.
+ *
+ * What a trader reads on every bar is kept ready: each symbol's position
+ * and average entry as doubles (recomputed from the exact values on every
+ * fill), and the exact sum of the positions at mark (moved by every fill
+ * and mark), so that neither a mark nor the equity walks the symbols or
+ * goes through text.
  */
 #include "ledger.h"
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 
+/* The increments an instrument came with, as given: the same doubles read
+ * as the same grid, so a fill need not read them again. */
+typedef struct increments {
+  double tick, lot, min_size, min_notional, contract_size;
+} increments;
+
 typedef struct entry {
   char symbol[TACK_SYMBOL_MAX];
   tack_rounding grid;
+  increments given; /* of the last instrument whose grid matched */
   tack_money unit;
   uint32_t can_short;
   int64_t lots;
@@ -23,14 +35,23 @@ typedef struct entry {
   tack_money cost;
   tack_money realized;
   tack_money fees;
+  tack_money value; /* lots x mark x unit, when the ledger's positions_ok */
   uint64_t fills;
   tack_time ts;
+  /* The nearest doubles, as of the last fill. */
+  double quantity;
+  double avg_price;
+  double realized_double;
 } entry;
 
 struct tack_ledger {
   char quote[TACK_CURRENCY_MAX];
   tack_money starting;
   tack_money cash;
+  /* The sum of every entry's value, while no value or sum overflowed;
+   * tack_ledger_equity() sums afresh once one has. */
+  tack_money positions;
+  int positions_ok;
   entry *entries;
   size_t n;
   size_t cap;
@@ -100,11 +121,7 @@ int tack_money_format(tack_money m, char *buf, size_t cap) {
   return (size_t)len < cap ? len : TACK_ENOSPC;
 }
 
-double tack_money_double(tack_money m) {
-  char buf[96];
-  tack_decimal_format_wide(m, TACK_LEDGER_SCALE, buf, sizeof buf);
-  return strtod(buf, NULL);
-}
+double tack_money_double(tack_money m) { return tack_decimal_double(m, TACK_LEDGER_SCALE); }
 
 int tack_ledger_new(const char *quote, double starting_equity, tack_ledger **out) {
   tack_ledger *l = NULL;
@@ -126,6 +143,7 @@ int tack_ledger_new(const char *quote, double starting_equity, tack_ledger **out
   snprintf(l->quote, sizeof l->quote, "%s", quote);
   l->starting = start;
   l->cash = start;
+  l->positions_ok = 1;
   *out = l;
   return 0;
 fail:
@@ -156,6 +174,17 @@ static int same_decimal(tack_decimal a, tack_decimal b) {
 static int same_grid(const tack_rounding *a, const tack_rounding *b) {
   return same_decimal(a->tick, b->tick) && same_decimal(a->lot, b->lot) &&
          same_decimal(a->contract_size, b->contract_size);
+}
+
+static increments increments_of(const tack_instrument *instr) {
+  increments g = {instr->price_increment, instr->size_increment, instr->min_size,
+                  instr->min_notional, instr->contract_size};
+  return g;
+}
+
+static int same_increments(const increments *a, const increments *b) {
+  return a->tick == b->tick && a->lot == b->lot && a->min_size == b->min_size &&
+         a->min_notional == b->min_notional && a->contract_size == b->contract_size;
 }
 
 /* The money of one lot moving one tick: lot x tick x contract_size. */
@@ -244,10 +273,24 @@ overflow:
   return refuse(l, TACK_ERANGE, "%s: money would overflow 128 bits", old->symbol);
 }
 
+/* The doubles of e's exact values that change with fills. */
+static void keep_doubles(entry *e) {
+  e->quantity = tack_rounding_size_double(&e->grid, e->lots);
+  /* cost is in quote, and one unit of size is contract_size units of base. */
+  e->avg_price = e->lots == 0
+                     ? 0
+                     : tack_money_double(e->cost) /
+                           (e->quantity * tack_decimal_double(e->grid.contract_size.units,
+                                                              e->grid.contract_size.scale));
+  e->realized_double = tack_money_double(e->realized);
+}
+
 int tack_ledger_apply_fill(tack_ledger *l, const tack_instrument *instr, const tack_fill *fill) {
   entry fresh, next, *e;
-  tack_money fee = 0, cash = l->cash;
+  tack_money fee = 0, cash = l->cash, value = 0, positions = l->positions;
   int64_t lots = 0, ticks = 0;
+  int positions_ok = l->positions_ok;
+  increments given = increments_of(instr);
   int rc;
   l->error[0] = '\0';
   if (strcmp(fill->symbol, instr->symbol) != 0)
@@ -278,12 +321,16 @@ int tack_ledger_apply_fill(tack_ledger *l, const tack_instrument *instr, const t
       return refuse(l, rc, "%s: lot x tick x contract size needs more than %d decimals",
                     instr->symbol, TACK_LEDGER_SCALE);
     fresh.can_short = (instr->flags & TACK_INSTR_CAN_SHORT) ? 1u : 0u;
+    fresh.given = given;
   } else {
-    tack_rounding g;
-    rc = tack_rounding_init(&g, instr);
-    if (rc < 0 || !same_grid(&g, &e->grid))
-      return refuse(l, TACK_EINVAL, "%s: increments changed since the first fill", instr->symbol);
     fresh = *e;
+    if (!same_increments(&given, &e->given)) {
+      tack_rounding g;
+      rc = tack_rounding_init(&g, instr);
+      if (rc < 0 || !same_grid(&g, &e->grid))
+        return refuse(l, TACK_EINVAL, "%s: increments changed since the first fill", instr->symbol);
+      fresh.given = given;
+    }
   }
   rc = on_grid(tack_rounding_size, &fresh.grid, fill->quantity, &lots);
   if (rc < 0 || lots <= 0)
@@ -304,6 +351,14 @@ int tack_ledger_apply_fill(tack_ledger *l, const tack_instrument *instr, const t
   next.mark_ticks = ticks;
   next.fills++;
   next.ts = fill->ts;
+  keep_doubles(&next);
+  /* An overflow here refuses nothing (the totals report it); the sum is
+   * then made afresh when asked for. */
+  if (positions_ok &&
+      (notional(next.lots, ticks, next.unit, &value) ||
+       sub(positions, e ? e->value : 0, &positions) || add(positions, value, &positions)))
+    positions_ok = 0;
+  next.value = value;
   if (e == NULL) {
     if (l->n == l->cap) {
       size_t cap = l->cap ? 2 * l->cap : 8;
@@ -317,6 +372,8 @@ int tack_ledger_apply_fill(tack_ledger *l, const tack_instrument *instr, const t
   }
   *e = next;
   l->cash = cash;
+  l->positions = positions;
+  l->positions_ok = positions_ok;
   return 0;
 }
 
@@ -364,6 +421,15 @@ int tack_ledger_mark(tack_ledger *l, const char *symbol, double price) {
     return refuse(l, rc, "%s: mark %.17g: %s", symbol, price, tack_strerror(rc));
   if (notional(e->lots, ticks, e->unit, &v))
     return refuse(l, TACK_ERANGE, "%s: position at mark %.17g overflows", symbol, price);
+  if (l->positions_ok) {
+    tack_money positions;
+    if (sub(l->positions, e->value, &positions) || add(positions, v, &positions)) {
+      l->positions_ok = 0;
+    } else {
+      l->positions = positions;
+      e->value = v;
+    }
+  }
   e->mark_ticks = ticks;
   return 0;
 }
@@ -392,23 +458,38 @@ int tack_ledger_get_symbol(const tack_ledger *l, const char *symbol, tack_ledger
 
 int tack_ledger_position(const tack_ledger *l, const char *symbol, tack_position *out) {
   const entry *e = find(l, symbol);
-  tack_ledger_symbol s;
-  char cs[64];
+  tack_money value, unrealized;
   if (e == NULL)
     return TACK_ENOENT;
-  if (snapshot(e, &s))
+  if (notional(e->lots, e->mark_ticks, e->unit, &value) || sub(value, e->cost, &unrealized))
     return TACK_ERANGE;
   memset(out, 0, sizeof *out);
-  snprintf(out->symbol, sizeof out->symbol, "%s", e->symbol);
+  tack_copy_text(out->symbol, sizeof out->symbol, e->symbol);
   out->ts = e->ts;
-  out->quantity = tack_rounding_size_double(&e->grid, e->lots);
-  /* cost is in quote, and one unit of size is contract_size units of base. */
-  tack_decimal_format(e->grid.contract_size.units, e->grid.contract_size.scale, cs, sizeof cs);
-  out->avg_price =
-      e->lots == 0 ? 0 : tack_money_double(e->cost) / (out->quantity * strtod(cs, NULL));
+  out->quantity = e->quantity;
+  out->avg_price = e->avg_price;
   out->mark_price = tack_rounding_price_double(&e->grid, e->mark_ticks);
-  out->unrealized_pnl = tack_money_double(s.unrealized);
-  out->realized_pnl = tack_money_double(e->realized);
+  out->unrealized_pnl = tack_money_double(unrealized);
+  out->realized_pnl = e->realized_double;
+  return 0;
+}
+
+int tack_ledger_quantity(const tack_ledger *l, const char *symbol, double *quantity,
+                         double *avg_price) {
+  const entry *e = find(l, symbol);
+  *quantity = e ? e->quantity : 0;
+  if (avg_price)
+    *avg_price = e ? e->avg_price : 0;
+  return e ? 0 : TACK_ENOENT;
+}
+
+int tack_ledger_equity(const tack_ledger *l, tack_money *out) {
+  tack_ledger_totals t;
+  if (l->positions_ok)
+    return add(l->cash, l->positions, out) ? TACK_ERANGE : 0;
+  if (tack_ledger_get_totals(l, &t) < 0)
+    return TACK_ERANGE;
+  *out = t.equity;
   return 0;
 }
 

@@ -116,6 +116,18 @@ int tack_ledger_get_symbol(const tack_ledger *l, const char *symbol, tack_ledger
  * realized_pnl is before fees. TACK_ENOENT when never filled. */
 int tack_ledger_position(const tack_ledger *l, const char *symbol, tack_position *out);
 
+/* The position of symbol in size units and its average entry price (0 when
+ * flat), exactly as tack_ledger_position() gives them, but from doubles kept
+ * with every fill: cheap enough for every bar. avg_price may be NULL.
+ * TACK_ENOENT (and 0) when symbol was never filled. */
+int tack_ledger_quantity(const tack_ledger *l, const char *symbol, double *quantity,
+                         double *avg_price);
+
+/* The equity of tack_ledger_get_totals() alone: cash + sum of lots x mark x
+ * unit. The sum is kept up to date by every fill and mark, so this costs
+ * the same however many symbols there are. TACK_ERANGE if it overflows. */
+int tack_ledger_equity(const tack_ledger *l, tack_money *out);
+
 /* Totals over every symbol. TACK_ERANGE if a sum overflows. */
 int tack_ledger_get_totals(const tack_ledger *l, tack_ledger_totals *out);
 
@@ -128,7 +140,8 @@ int tack_ledger_check(const tack_ledger *l, char *why, size_t cap);
  * as tack_decimal_format(). */
 int tack_money_format(tack_money m, char *buf, size_t cap);
 
-/* The double nearest to m. */
+/* The double nearest to m (ties to even, as strtod of its exact text),
+ * computed without text. */
 double tack_money_double(tack_money m);
 
 #endif

@@ -20,8 +20,12 @@ static const tack_command commands[] = {
     {"calc", "compute an indicator over a CSV of bars", tack_cmd_calc},
     {"filter", "apply a candle filter to a CSV of bars", tack_cmd_filter},
     {"bars", "build bars from trades, or resample bars, to a timeframe", tack_cmd_bars},
-    {"data", "import, list and export candles in the store", tack_cmd_data},
+    {"data", "import, list, export and synthesize candles in the store", tack_cmd_data},
     {"train", "train an ML scorer on candles from the store", tack_cmd_train},
+    {"backtest", "replay a config over stored candles: metrics, trades, JSON and HTML report",
+     tack_cmd_backtest},
+    {"optimize", "search strategy parameters by backtests, with walk-forward analysis",
+     tack_cmd_optimize},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

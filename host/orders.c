@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "log.h"
 
 #define NONE UINT32_MAX
 #define QTY_EPS 1e-9 /* relative tolerance for sums of fills as doubles */
@@ -193,6 +194,8 @@ static void say(tack_orders *m, int level, const char *fmt, ...) TACK_PRINTF(3, 
 static void say(tack_orders *m, int level, const char *fmt, ...) {
   char msg[MSG_MAX];
   va_list ap;
+  if (level > tack_log_level())
+    return; /* the log drops it: not worth formatting (most lines of a fill) */
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
@@ -493,12 +496,22 @@ static uint64_t id_seq(const tack_orders *m, const char *id) {
   return seq;
 }
 
-/* Gives o a new client id when it has none. */
+_Static_assert(PREFIX_MAX + 20 < TACK_ORDER_ID_MAX, "a client id holds prefix and sequence");
+
+/* Gives o a new client id when it has none: prefix + next_seq, written by
+ * hand (snprintf was a tenth of the path from a signal to its order). */
 static void assign_id(tack_orders *m, tack_order_request *req) {
+  char digits[20];
+  int n = 0;
+  size_t k = m->prefix_len;
   if (req->client_id[0])
     return;
-  snprintf(req->client_id, sizeof req->client_id, "%s%llu", m->prefix,
-           (unsigned long long)m->next_seq);
+  for (uint64_t v = m->next_seq; n == 0 || v != 0; v /= 10)
+    digits[n++] = (char)('0' + (int)(v % 10));
+  memcpy(req->client_id, m->prefix, k);
+  while (n > 0)
+    req->client_id[k++] = digits[--n];
+  req->client_id[k] = '\0';
   m->next_seq++;
 }
 
@@ -515,8 +528,12 @@ static int create(tack_orders *m, tack_order *o, tack_time now, uint32_t *out) {
         tack_strerror(rc));
     return rc;
   }
+  /* An id of ours is new: every id registered with our prefix moved
+   * next_seq past its sequence. Only a given id is looked up (the lookup
+   * is a cache miss once there are many orders). */
+  int given = o->req.client_id[0] != '\0';
   assign_id(m, &o->req);
-  if (find_id(m, o->req.client_id) != NONE) {
+  if (given && find_id(m, o->req.client_id) != NONE) {
     say(m, TACK_LOG_WARN, "order %s %s: the client id is already used: not sent again",
         o->req.client_id, o->req.symbol);
     return TACK_EEXIST;
@@ -1562,20 +1579,29 @@ static void trigger(tack_orders *m, uint32_t p, double price, tack_time now) {
   dispatch(m, k, now);
 }
 
+/* A held stop of symbol waiting for its price. */
+static int held_of(const tack_order *o, const char *symbol) {
+  return o->held == 1 && !tack_order_status_final(o->status) && strcmp(o->req.symbol, symbol) == 0;
+}
+
 /* Triggers the held stops of symbol that traded through: a buy stop when
  * high reached it, a sell stop when low did. */
 static void trigger_scan(tack_orders *m, const char *symbol, double high, double low,
                          tack_time now) {
   uint32_t *ids;
-  size_t n;
+  size_t n, k;
   if (!symbol || !isfinite(high) || !isfinite(low))
     return;
   resolve_links(m);
-  if (snapshot_live(m, &ids, &n) != 0)
+  /* Every bar and trade comes here: walk the live orders without a copy
+   * until one may trigger. */
+  for (k = 0; k < m->n_live && !held_of(&m->e[m->live[k]].o, symbol); k++)
+    continue;
+  if (k == m->n_live || snapshot_live(m, &ids, &n) != 0)
     return;
-  for (size_t k = 0; k < n; k++) {
+  for (k = 0; k < n; k++) {
     const tack_order *o = &m->e[ids[k]].o;
-    if (o->held != 1 || tack_order_status_final(o->status) || strcmp(o->req.symbol, symbol) != 0)
+    if (!held_of(o, symbol))
       continue;
     if (o->req.side == TACK_SIDE_BUY && high >= o->req.stop_price)
       trigger(m, ids[k], high, now);
@@ -1595,20 +1621,31 @@ void tack_orders_on_bar(tack_orders *m, const char *symbol, const tack_bar *bar,
     trigger_scan(m, symbol, bar->high, bar->low, now);
 }
 
+int tack_orders_watching(const tack_orders *m) { return m && (m->n_live != 0 || m->links_dirty); }
+
+/* Whether o's timeout is due now and not acted upon yet. */
+static int timeout_due(const tack_order *o, tack_time now) {
+  if (tack_order_status_final(o->status) || o->held == 2 || o->timeout_ns == 0 ||
+      (o->flags & (TACK_ORDERS_TIMED_OUT | TACK_ORDERS_CANCEL_ASKED)))
+    return 0;
+  return now >= o->created && (uint64_t)(now - o->created) >= o->timeout_ns;
+}
+
 void tack_orders_tick(tack_orders *m, tack_time now) {
   uint32_t *ids;
-  size_t n;
+  size_t n, k;
   if (!m)
     return;
   resolve_links(m);
-  if (snapshot_live(m, &ids, &n) != 0)
+  /* Called on every bar and trade: no copy of the live list unless an
+   * order is due. */
+  for (k = 0; k < m->n_live && !timeout_due(&m->e[m->live[k]].o, now); k++)
+    continue;
+  if (k == m->n_live || snapshot_live(m, &ids, &n) != 0)
     return;
-  for (size_t k = 0; k < n; k++) {
+  for (k = 0; k < n; k++) {
     const tack_order *o = &m->e[ids[k]].o;
-    if (tack_order_status_final(o->status) || o->held == 2 || o->timeout_ns == 0 ||
-        (o->flags & (TACK_ORDERS_TIMED_OUT | TACK_ORDERS_CANCEL_ASKED)))
-      continue;
-    if (now < o->created || (uint64_t)(now - o->created) < o->timeout_ns)
+    if (!timeout_due(o, now))
       continue;
     m->stats.timeouts++;
     char why[TACK_REASON_MAX];

@@ -159,7 +159,8 @@ typedef struct tack_orders_io {
   /* The manager needs the venue's truth (why: "fill for unknown order X").
    * Asked once until the next tack_orders_reconcile_end(). */
   void (*reconcile)(void *user, const char *why);
-  /* A message worth a log line (level TACK_LOG_*). */
+  /* A message worth a log line (level TACK_LOG_*). Messages of a level the
+   * host log drops (log.h) are neither formatted nor passed. */
   void (*log)(void *user, int level, const char *msg);
 } tack_orders_io;
 
@@ -238,6 +239,12 @@ void tack_orders_on_bar(tack_orders *m, const char *symbol, const tack_bar *bar,
 
 /* Timeouts; call every second or so. */
 void tack_orders_tick(tack_orders *m, tack_time now);
+
+/* Whether tick, on_price and on_bar have anything to look at (a live
+ * order, or orders loaded from the journal whose links are still to be
+ * made): when not, a caller on market data may skip them, and reading its
+ * clock for them. */
+int tack_orders_watching(const tack_orders *m);
 
 /* Reconciliation: begin before asking the venue, feed what it reports
  * through on_update and on_fill, end when it is done. At the end, a live

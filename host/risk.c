@@ -66,14 +66,18 @@ int tack_risk_is_reducing(double position, double quantity) {
   return (position > 0) != (quantity > 0) && fabs(quantity) <= fabs(position);
 }
 
-/* Orders of the ring sent within the window before now. Entries from a
- * later time (a clock that went back) count: they are recent. */
-static uint32_t rate_recent(tack_risk_rate *r, tack_time now) {
+/* Orders of the ring sent within the window before now, once the oldest
+ * ones that left it are dropped. Entries from a later time (a clock that
+ * went back) count: they are recent. The count walks the whole ring, so it
+ * is made only when a rate limit needs it (counted). */
+static uint32_t rate_recent(tack_risk_rate *r, tack_time now, int counted) {
   tack_time horizon = now < INT64_MIN + RATE_WINDOW ? INT64_MIN : now - RATE_WINDOW;
   while (r->count > 0 && r->sent[r->head] <= horizon) {
     r->head = (r->head + 1) % TACK_RISK_RATE_SLOTS;
     r->count--;
   }
+  if (!counted)
+    return 0;
   uint32_t n = 0;
   for (uint32_t i = 0; i < r->count; i++) {
     if (r->sent[(r->head + i) % TACK_RISK_RATE_SLOTS] > horizon)
@@ -117,7 +121,7 @@ int tack_risk_check_order(const tack_risk_limits *lim, const tack_risk_switches 
     return TACK_EINVAL;
   memset(out, 0, sizeof *out);
 
-  uint32_t recent = rate_recent(rate, ord->now);
+  uint32_t recent = rate_recent(rate, ord->now, lim->max_orders_per_minute > 0);
   if (!tack_risk_is_reducing(pos, q)) {
     const char *sym = ord->symbol;
     double order_notional = fabs(q) * price;
@@ -593,7 +597,8 @@ static int lock_day(tack_risk_day *d, uint32_t kind, tack_time now) {
 
 int tack_risk_day_update(tack_risk_day *d, const tack_risk_day_policy *p, tack_time now,
                          double equity, char *why, size_t cap) {
-  say(why, cap, "%s", "");
+  if (why != NULL && cap > 0)
+    why[0] = '\0'; /* on every bar: no formatting */
   if (d == NULL || p == NULL || !isfinite(equity) || tack_risk_day_check(p, NULL) < 0)
     return TACK_EINVAL;
 

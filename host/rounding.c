@@ -1,9 +1,17 @@
 /*
  * rounding.c: doubles to whole numbers of an instrument's increments and
- * back to exact decimal text. Every double is first read as its shortest
- * decimal (digits x 10^exp, found by printing with growing precision until
- * strtod gives the same double back); from there on all work is on 128-bit
- * integers with explicit overflow checks.
+ * back to exact decimal text. A double is read as its shortest decimal
+ * (digits x 10^exp, found by printing it with 15, 16 and at most 17 digits
+ * until strtod gives the same double back); from there on all work is on
+ * 128-bit integers with explicit overflow checks.
+ *
+ * Two paths avoid text where it would cost most (marks on every bar, every
+ * order and fill): a value is put on a grid from its quotient by the
+ * increment in doubles whenever that quotient is far enough from the
+ * boundary that decides the result to be certain, and exact decimals
+ * become doubles by a correctly rounded division checked in integers.
+ * Both give exactly what the text path gives (tests/test_rounding.c
+ * compares them with it).
  */
 #include "rounding.h"
 
@@ -19,6 +27,11 @@ typedef struct shortest {
   int exp10;
 } shortest;
 
+/* Powers of ten that doubles hold exactly (10^22 is the last one). */
+static const double pow10_double[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
 static int read_shortest(double x, shortest *out) {
   char buf[40];
   int prec;
@@ -28,12 +41,16 @@ static int read_shortest(double x, shortest *out) {
   out->exp10 = 0;
   if (x == 0.0)
     return 0;
-  for (prec = 1; prec <= 17; prec++) {
+  /* A decimal of at most 15 significant digits survives the trip to a
+   * double and back to 15 digits (DBL_DIG), so if any such decimal reads
+   * back as x, the 15-digit print is that decimal padded with zeros; if
+   * none does, 16 digits may, and 17 always do. */
+  for (prec = 15; prec <= 17; prec++) {
     snprintf(buf, sizeof buf, "%.*e", prec - 1, x);
-    if (strtod(buf, NULL) == x)
+    if (prec == 17 || strtod(buf, NULL) == x)
       break;
   }
-  /* "%.*e" prints [-]d[.ddd]e(+|-)XX; 17 digits always read back. */
+  /* "%.*e" prints [-]d[.ddd]e(+|-)XX. */
   const char *p = buf;
   int neg = 0;
   int64_t digits = 0;
@@ -196,12 +213,67 @@ static tack_wide divide(tack_wide num, tack_wide den, unsigned dir) {
   }
 }
 
-/* The double nearest to count x inc, through exact text and strtod. The
- * product is below 2^126, so it fits. */
+__extension__ typedef unsigned __int128 uwide;
+
+#define FRACTION_BITS 52
+#define HIDDEN_BIT (UINT64_C(1) << FRACTION_BITS)
+
+/* Sign of u - k x 2^shift, for k > 0. */
+static int compare_pow2(uwide u, uwide k, int shift) {
+  if (shift >= 0) {
+    if (shift >= 128 || k > (~(uwide)0 >> shift))
+      return -1; /* k x 2^shift is beyond any u */
+    k <<= shift;
+  } else {
+    if (shift <= -128 || u > (~(uwide)0 >> -shift))
+      return u != 0;
+    u <<= -shift;
+  }
+  return u < k ? -1 : u > k;
+}
+
+double tack_decimal_double(tack_wide units, int32_t scale) {
+  uwide u, ten;
+  uint64_t bits, m;
+  double c;
+  if (scale < 0 || scale > TACK_DECIMAL_MAX_SCALE)
+    return NAN;
+  if (units == 0)
+    return 0.0;
+  u = units < 0 ? -(uwide)units : (uwide)units;
+  /* Both operands exact: one correctly rounded division. */
+  c = (double)u / pow10_double[scale];
+  if (u > (uwide)1 << 53) {
+    /* c is within two units in the last place of u / 10^scale: move it
+     * until that value lies between the midpoints to its neighbours
+     * (ties to even), compared exactly in integers. The value is at least
+     * 10^-18 and below 2^128, so c and its neighbours are normal. */
+    ten = (uint64_t)pow10_double[scale]; /* exact: 10^18 < 2^63 */
+    for (;;) {
+      memcpy(&bits, &c, sizeof bits);
+      m = (bits & (HIDDEN_BIT - 1)) | HIDDEN_BIT;
+      int e = (int)(bits >> FRACTION_BITS) - 1075; /* c = m x 2^e */
+      int r = compare_pow2(u, (uwide)(2 * m + 1) * ten, e - 1);
+      if (r > 0 || (r == 0 && (m & 1))) {
+        bits++;
+      } else {
+        /* Below a power of two the neighbour is half as far. */
+        r = m == HIDDEN_BIT ? compare_pow2(u, (uwide)(4 * m - 1) * ten, e - 2)
+                            : compare_pow2(u, (uwide)(2 * m - 1) * ten, e - 1);
+        if (!(r < 0 || (r == 0 && (m & 1))))
+          break;
+        bits--;
+      }
+      memcpy(&c, &bits, sizeof c);
+    }
+  }
+  return units < 0 ? -c : c;
+}
+
+/* The double nearest to count x inc. The product is below 2^126, so it
+ * fits. */
 static double count_double(tack_decimal inc, int64_t count) {
-  char buf[96];
-  tack_decimal_format_wide((tack_wide)count * inc.units, inc.scale, buf, sizeof buf);
-  return strtod(buf, NULL);
+  return tack_decimal_double((tack_wide)count * inc.units, inc.scale);
 }
 
 /* Distance between two doubles of the same sign in units in the last place;
@@ -219,6 +291,72 @@ static int64_t ulp_distance(double a, double b) {
   return ua > ub ? (int64_t)(ua - ub) : (int64_t)(ub - ua);
 }
 
+/* to_grid() decided from q = x / inc in doubles, without reading x's
+ * shortest decimal; 1 when decided, 0 when the exact path must decide.
+ *
+ * Let t be the exact quotient of x's shortest decimal by inc. That decimal
+ * is within half an ulp of x, inc's double two roundings from inc and the
+ * division rounds once: four relative errors of at most 2^-53, so q is
+ * within about |q| x 2^-51 of t; eps is twice that.
+ * Counts stay far below TACK_ROUNDING_MAX_COUNT, so no range check is due.
+ * - q is further than eps from its nearest integer n and from a half:
+ *   floor(t) and the nearest integer to t follow from q, and the snap is
+ *   checked as in the exact path.
+ * - q is within eps of n: t is within 2 eps of n, so n is the nearest grid
+ *   point, g its double. If x is within the snap of g the result is n.
+ *   Otherwise x's decimal is not n x inc (that would read as g) and lies
+ *   on the side of n x inc that x lies of g, since rounding to a double
+ *   never reverses an order; the direction then picks n or its neighbour. */
+static int to_grid_fast(tack_decimal inc, double x, unsigned dir, int64_t *count) {
+  double q = x / ((double)inc.units / pow10_double[inc.scale]);
+  if (!(fabs(x) >= 0x1p-900 && fabs(q) >= 0x1p-900 && fabs(q) < 0x1p47))
+    return 0; /* also NaN and infinities */
+  double eps = fabs(q) * 0x1p-50;
+  double r = rint(q);
+  double d = q - r; /* exact: |d| <= 0.5 */
+  int64_t n = (int64_t)r, result = n;
+  if (fabs(d) <= eps) {
+    double g = count_double(inc, n);
+    if (ulp_distance(x, g) > TACK_ROUNDING_SNAP_ULPS) {
+      int above = x > g;
+      switch (dir) {
+      case TACK_ROUND_DOWN:
+        result = above ? n : n - 1;
+        break;
+      case TACK_ROUND_UP:
+        result = above ? n + 1 : n;
+        break;
+      case TACK_ROUND_TOWARD_ZERO:
+        result = n > 0 ? (above ? n : n - 1) : n < 0 ? (above ? n + 1 : n) : 0;
+        break;
+      default:
+        break;
+      }
+    }
+  } else {
+    if (fabs(d) >= 0.5 - eps)
+      return 0;                        /* too close to a half */
+    int64_t below = d > 0 ? n : n - 1; /* floor(t) */
+    switch (dir) {
+    case TACK_ROUND_DOWN:
+      result = below;
+      break;
+    case TACK_ROUND_UP:
+      result = below + 1;
+      break;
+    case TACK_ROUND_TOWARD_ZERO:
+      result = x > 0 ? below : below + 1;
+      break;
+    default:
+      break;
+    }
+    if (result != n && ulp_distance(x, count_double(inc, n)) <= TACK_ROUNDING_SNAP_ULPS)
+      result = n;
+  }
+  *count = result;
+  return 1;
+}
+
 /* x as a count of inc, rounded in direction dir, snapped to a grid point
  * within TACK_ROUNDING_SNAP_ULPS. */
 static int to_grid(tack_decimal inc, double x, unsigned dir, int64_t *count) {
@@ -229,6 +367,12 @@ static int to_grid(tack_decimal inc, double x, unsigned dir, int64_t *count) {
     rc = TACK_EINVAL;
     goto fail;
   }
+  if (x == 0.0) {
+    *count = 0;
+    return 0;
+  }
+  if (to_grid_fast(inc, x, dir, count))
+    return 0;
   rc = read_shortest(x, &s);
   if (rc < 0)
     goto fail;

@@ -10,7 +10,10 @@
  * hold most of them exactly, so every double is read as the shortest decimal
  * that converts back to the same double (what "%.17g" would print if it knew
  * when to stop): 0.01 is read as 1 x 10^-2, not as 0.01000000000000000020816.
- * All arithmetic after that is on integers.
+ * All arithmetic after that is on integers. Putting a double on a grid
+ * usually needs no decimal at all: its quotient by the increment, in
+ * doubles, decides unless it lies within a few ulps of a boundary, and only
+ * then is the decimal read (rounding.c says why that is exact).
  *
  * Grid snapping
  * -------------
@@ -121,6 +124,11 @@ int tack_rounding_order(const tack_rounding *r, uint32_t side, double quantity, 
  * plus TACK_ERANGE when the product overflows int64. */
 int tack_rounding_format_price(const tack_rounding *r, int64_t ticks, char *buf, size_t cap);
 int tack_rounding_format_size(const tack_rounding *r, int64_t lots, char *buf, size_t cap);
+
+/* The double nearest to units x 10^-scale (ties to even, as strtod of its
+ * exact text), for 0 <= scale <= TACK_DECIMAL_MAX_SCALE; NaN for another
+ * scale. Computed without text: cheap enough for every bar. */
+double tack_decimal_double(tack_wide units, int32_t scale);
 
 /* The double nearest to ticks x tick (lots x lot): correctly rounded, so that
  * 3 ticks of 0.1 give exactly the double 0.3. */

@@ -112,6 +112,7 @@ typedef struct rt_pending {
 } rt_pending;
 
 struct rt_symbol {
+  size_t index; /* in tack_runtime.sym */
   tack_runtime *rt;
   char *symbol;
   char *name;    /* the root entry's instance name, "strategies.combo@BTC-USD", for messages */
@@ -175,6 +176,10 @@ struct tack_runtime {
   tack_time last_now;
   uint64_t run_for_ms;
   int handle_signals;
+  int backtest;        /* the replay clock, no journal, no control socket */
+  tack_time stop_wall; /* backtest: the wall clock when the stop was asked for */
+  tack_time stop_data; /* backtest: the replay clock then */
+  tack_runtime_observer obs;
 
   rt_exchange **ex;
   size_t n_ex;
@@ -287,6 +292,7 @@ int tack_runtime_new(const tack_runtime_opts *opts, tack_runtime **out) {
   }
   rt->run_for_ms = opts ? opts->run_for_ms : 0;
   rt->handle_signals = opts ? opts->handle_signals : 0;
+  rt->backtest = opts ? opts->backtest : 0;
   rc = uv_loop_init(&rt->loop);
   if (rc != 0) {
     tack_log_error("cannot make the event loop: %s", uv_strerror(rc));
@@ -682,6 +688,7 @@ static int finish_symbol(tack_runtime *rt, rt_symbol *s, rt_exchange *ex, const 
     for (size_t f = 0; f < l->n_tfs * l->n_filters; f++)
       tack_instance_set_route(l->filters[f], l);
   }
+  s->index = rt->n_sym;
   rt->sym[rt->n_sym++] = s;
   ex->syms[ex->n_syms++] = s;
   return 0;
@@ -922,9 +929,11 @@ static void trading_position(void *user, tack_ctx *exc, const tack_position *pos
 }
 
 static void trading_fill(void *user, tack_ctx *exc, const tack_fill *fill) {
+  tack_runtime *rt = user;
   rt_exchange *ex = tack_instance_route(exc);
   rt_symbol *s = ex ? symbol_named(ex, fill->symbol) : NULL;
-  (void)user;
+  if (s && rt->obs.fill)
+    rt->obs.fill(rt->obs.user, s->index, fill);
   for (size_t i = 0; s && i < s->n_leaves; i++)
     tell_fill(&s->leaves[i], fill);
 }
@@ -948,7 +957,9 @@ static tack_time trading_now(void *user) { return tack_runtime_now(user); }
 static int build_trading(tack_runtime *rt, const tack_config *cfg, tack_diag *d) {
   tack_trading_hooks hooks = {rt,           trading_position, trading_fill,
                               trading_stop, trading_ready,    trading_now};
-  int rc = tack_trading_new(&cfg->trading, rt->store, rt->bot, &hooks, &rt->trading);
+  /* A backtest keeps no journal: the store only serves its candles. */
+  int rc = tack_trading_new(&cfg->trading, rt->backtest ? NULL : rt->store, rt->bot, &hooks,
+                            &rt->trading);
   if (rc != 0) {
     tack_diag_add(d, cfg->path, 0, NULL, "the trading engine cannot start: %s (%s)",
                   tack_strerror(rc), tack_err_name(rc));
@@ -1001,6 +1012,8 @@ static void record_signal(rt_symbol *s, const tack_signal *sig) {
   s->last = *sig;
   s->has_signal = 1;
   s->signals++;
+  if (s->rt->obs.signal)
+    s->rt->obs.signal(s->rt->obs.user, s->index, sig);
   tack_log(TACK_LOG_INFO, NULL, "%s signal %+.2f (conf %.2f)%s%s", s->symbol, sig->strength,
            sig->confidence, sig->reason[0] ? " " : "", sig->reason);
   if (s->rt->trading && s->rt->phase == PHASE_RUNNING)
@@ -1462,6 +1475,19 @@ static void close_cb(uv_timer_t *h) {
 /* Exchange events                                                           */
 /* ------------------------------------------------------------------------ */
 
+/* A backtest's clock is the venue's: the latest time any exchange reported.
+ * The paper venue stamps a fill, an order update, a position with its own
+ * clock, the time of the candle it matches, before it publishes that
+ * candle. A host clock behind it would stamp what answers the fill (the
+ * ledger's position after it, the next order) earlier than the fill itself,
+ * as no wall clock ever does: a strategy that applies only fills newer than
+ * its position (a position of time T includes every fill up to T) would
+ * count that fill twice, and a replay would no longer equal `tack run`. */
+static void replay_reached(tack_runtime *rt, tack_time t) {
+  if (rt->backtest && t > rt->last_now)
+    rt->last_now = t;
+}
+
 static int cmp_symbol(const void *a, const void *b) {
   const rt_symbol *x = *(rt_symbol *const *)a, *y = *(rt_symbol *const *)b;
   return strcmp(x->symbol, y->symbol);
@@ -1544,13 +1570,20 @@ int tack_runtime_ex_bar(tack_runtime *rt, tack_ctx *exc, const char *symbol, con
     return TACK_EINVAL;
   }
   s->bars++;
+  if (bar->flags & TACK_BAR_CLOSED)
+    replay_reached(rt, bar_end(bar));
   if (rt->trading && (bar->flags & TACK_BAR_CLOSED))
     tack_trading_on_bar(rt->trading, exc, s->symbol, bar);
-  if (rt->phase != PHASE_RUNNING)
+  if (rt->phase != PHASE_RUNNING) {
+    if (rt->obs.bar && (bar->flags & TACK_BAR_CLOSED))
+      rt->obs.bar(rt->obs.user, s->index, bar);
     return 0; /* stopping: the trader still needs prices, the strategies are done */
+  }
   from_source(s, bar);
   note_dropped(s, "bar", bar->ts);
   flush(rt, s);
+  if (rt->obs.bar && (bar->flags & TACK_BAR_CLOSED))
+    rt->obs.bar(rt->obs.user, s->index, bar);
   return 0;
 }
 
@@ -1564,6 +1597,7 @@ int tack_runtime_ex_trade(tack_runtime *rt, tack_ctx *exc, const char *symbol,
   rt_symbol *s = route_event(rt, ex, symbol, "trade", &rc);
   if (!s)
     return rc;
+  replay_reached(rt, trade->ts);
   if (rt->trading && isfinite(trade->price))
     tack_trading_on_trade(rt->trading, exc, s->symbol, trade);
   if (rt->phase != PHASE_RUNNING)
@@ -1641,6 +1675,7 @@ int tack_runtime_ex_position(tack_runtime *rt, tack_ctx *exc, const tack_positio
   ex->events[TACK_RT_EV_POSITION]++;
   if (rt->phase == PHASE_IDLE)
     return TACK_ESTATE;
+  replay_reached(rt, pos->ts);
   /* A trading bot's position is its ledger's; the venue's is compared with
    * it when reconciling. */
   if (rt->trading)
@@ -1673,6 +1708,7 @@ int tack_runtime_ex_fill(tack_runtime *rt, tack_ctx *exc, const tack_fill *fill)
   ex->events[TACK_RT_EV_FILL]++;
   if (rt->phase == PHASE_IDLE)
     return TACK_ESTATE;
+  replay_reached(rt, fill->ts);
   /* Booked first; the strategies hear of it once it is in the ledger. */
   if (rt->trading)
     return tack_trading_on_fill(rt->trading, exc, fill);
@@ -1710,11 +1746,15 @@ int tack_runtime_ex_instrument(tack_runtime *rt, tack_ctx *exc, const tack_instr
 
 int tack_runtime_ex_order_update(tack_runtime *rt, tack_ctx *exc, const tack_order_update *u) {
   int rc = trading_event(rt, exc, TACK_RT_EV_ORDER_UPDATE);
+  if (rc >= 0 && rt->phase != PHASE_IDLE)
+    replay_reached(rt, u->ts);
   return rc == 1 ? tack_trading_on_order_update(rt->trading, exc, u) : rc;
 }
 
 int tack_runtime_ex_balance(tack_runtime *rt, tack_ctx *exc, const tack_balance *b) {
   int rc = trading_event(rt, exc, TACK_RT_EV_BALANCE);
+  if (rc >= 0 && rt->phase != PHASE_IDLE)
+    replay_reached(rt, b->ts);
   return rc == 1 ? tack_trading_on_balance(rt->trading, exc, b) : rc;
 }
 
@@ -1778,6 +1818,12 @@ static void schedule_work(tack_runtime *rt) {
 void tack_runtime_request_stop(tack_runtime *rt, const char *why, int error) {
   if (rt->phase != PHASE_RUNNING && rt->phase != PHASE_IDLE)
     return;
+  if (rt->backtest) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    rt->stop_wall = (tack_time)ts.tv_sec * TACK_NS_PER_SEC + ts.tv_nsec;
+    rt->stop_data = rt->last_now;
+  }
   rt->phase = PHASE_STOP_REQUESTED;
   if (error && rt->error == 0)
     rt->error = TACK_EPLUGIN;
@@ -2152,7 +2198,8 @@ static int open_handles(tack_runtime *rt) {
     uv_timer_start(&rt->for_timer, for_cb, rt->run_for_ms, 0);
   /* Operators reach a running bot through its store's folder (control.h).
    * A bot that cannot open it still runs; the log says why. */
-  if (rt->store && tack_control_open(&rt->loop, tack_store_path(rt->store), rt, &rt->control) != 0)
+  if (rt->store && !rt->backtest &&
+      tack_control_open(&rt->loop, tack_store_path(rt->store), rt, &rt->control) != 0)
     rt->control = NULL;
   return 0;
 }
@@ -2367,8 +2414,32 @@ int tack_runtime_left_open(const tack_runtime *rt) { return rt->left_open; }
 
 uv_loop_t *tack_runtime_loop(tack_runtime *rt) { return &rt->loop; }
 
+void tack_runtime_set_observer(tack_runtime *rt, const tack_runtime_observer *obs) {
+  if (obs)
+    rt->obs = *obs;
+  else
+    memset(&rt->obs, 0, sizeof rt->obs);
+}
+
+tack_ctx *tack_runtime_symbol_exchange(const tack_runtime *rt, size_t i) {
+  return i < rt->n_sym ? rt->sym[i]->ex->ctx : NULL;
+}
+
 tack_time tack_runtime_now(tack_runtime *rt) {
   struct timespec ts;
+  if (rt->backtest) {
+    /* The replay clock: moved by what the venues report (replay_reached);
+     * after a stop request also by the wall clock, so that stop timeouts
+     * expire once the data has ended. */
+    if (rt->stop_wall) {
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      tack_time t =
+          rt->stop_data + ((tack_time)ts.tv_sec * TACK_NS_PER_SEC + ts.tv_nsec) - rt->stop_wall;
+      if (t > rt->last_now)
+        rt->last_now = t;
+    }
+    return rt->last_now;
+  }
   clock_gettime(CLOCK_REALTIME, &ts);
   tack_time t = (tack_time)ts.tv_sec * TACK_NS_PER_SEC + ts.tv_nsec;
   /* The wall clock can be stepped back; the host clock never is. */

@@ -61,6 +61,13 @@ typedef struct tack_runtime_opts {
   size_t store_map_size;  /* 0: TACK_STORE_MAP_SIZE_DEFAULT */
   uint64_t run_for_ms;    /* 0: until a signal or the end of the data */
   int handle_signals;     /* watch SIGINT and SIGTERM during tack_runtime_run() */
+  /* A backtest (backtest.h): the host clock is the replay clock (the close
+   * of the latest bar, or the latest trade, any exchange reported; once a
+   * stop is asked for it also moves with the wall clock, so that stop
+   * timeouts expire after the data has ended), the trading engine keeps
+   * nothing in the store (the store serves candles only), and there is no
+   * control socket. */
+  int backtest;
 } tack_runtime_opts;
 
 /* Make the loop and open the store. Returns 0, TACK_ENOMEM, TACK_EIO, or the
@@ -144,8 +151,30 @@ void tack_runtime_request_stop(tack_runtime *rt, const char *why, int error);
  * tack_runtime_run(). */
 void tack_runtime_print_summary(const tack_runtime *rt, FILE *out);
 
+/*
+ * Watching a run (the backtest recorder, backtest.h). Every callback runs on
+ * the loop thread; sym is the symbol's index (tack_runtime_symbol_stats_at).
+ *   bar     a closed bar of the symbol's source timeframe, after the trader
+ *           and the pipeline have seen it
+ *   signal  the symbol's new signal (the composed strategy's)
+ *   fill    a fill of the symbol booked by the trading engine (the ledger
+ *           already holds it)
+ * Any of them may be NULL. Set before tack_runtime_run(); NULL removes it.
+ */
+typedef struct tack_runtime_observer {
+  void *user;
+  void (*bar)(void *user, size_t sym, const tack_bar *bar);
+  void (*signal)(void *user, size_t sym, const tack_signal *sig);
+  void (*fill)(void *user, size_t sym, const tack_fill *fill);
+} tack_runtime_observer;
+void tack_runtime_set_observer(tack_runtime *rt, const tack_runtime_observer *obs);
+
+/* Symbol i's exchange instance (its config name is the instance's name). */
+tack_ctx *tack_runtime_symbol_exchange(const tack_runtime *rt, size_t i);
+
 uv_loop_t *tack_runtime_loop(tack_runtime *rt);
-/* The host clock: the wall clock, never going backwards. */
+/* The host clock: the wall clock, never going backwards; the replay clock
+ * in a backtest (tack_runtime_opts.backtest). */
 tack_time tack_runtime_now(tack_runtime *rt);
 /* NULL when running without a store. */
 tack_store *tack_runtime_store(tack_runtime *rt);

@@ -61,9 +61,7 @@ static int map_mdb_error(int rc) {
   }
 }
 
-/* mkdir -p, each created folder with mode 0700: the store holds state that
- * is nobody else's business. */
-static int make_dirs(const char *path) {
+int tack_make_dirs(const char *path) {
   char buf[4096];
   size_t n = strlen(path);
   if (n == 0 || n >= sizeof buf)
@@ -76,14 +74,14 @@ static int make_dirs(const char *path) {
     buf[i] = '\0';
     if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
       int err = errno;
-      tack_log(TACK_LOG_ERROR, "store", "cannot create folder %s: %s", buf, strerror(err));
+      tack_log(TACK_LOG_ERROR, NULL, "cannot create folder %s: %s", buf, strerror(err));
       return err == EACCES || err == EPERM ? TACK_EPERM : TACK_EIO;
     }
     buf[i] = saved;
   }
   struct stat st;
   if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    tack_log(TACK_LOG_ERROR, "store", "store path %s is not a folder", path);
+    tack_log(TACK_LOG_ERROR, NULL, "%s is not a folder", path);
     return TACK_EIO;
   }
   return 0;
@@ -159,7 +157,7 @@ int tack_store_open(const char *path, size_t map_size, tack_store **out) {
 
   if (!path || !*path)
     return TACK_EINVAL;
-  if ((rc = make_dirs(path)) != 0)
+  if ((rc = tack_make_dirs(path)) != 0)
     return rc;
 
   st = tack_calloc(NULL, 1, sizeof *st);

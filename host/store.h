@@ -52,6 +52,11 @@ typedef struct tack_store_ns {
  */
 int tack_store_open(const char *path, size_t map_size, tack_store **out);
 
+/* mkdir -p: each folder of path created when missing, with mode 0700 (a
+ * store, a model: state that is nobody else's business). Returns 0,
+ * TACK_EPERM, TACK_EIO (logged, naming the folder) or TACK_EINVAL. */
+int tack_make_dirs(const char *path);
+
 /* Close the environment; st may be NULL. Every write has already been
  * committed, so nothing is lost. */
 void tack_store_close(tack_store *st);

@@ -187,7 +187,9 @@ int tack_synth_check(const tack_synth_opts *o, char *why, size_t cap) {
                   " (the drift a bar, in the bar's standard deviations)", why, cap) ||
       check_range(o->regime_bars, 1, TACK_SYNTH_REGIME_BARS_MAX, "regime-bars", " bars", why,
                   cap) ||
-      check_range(o->volume, TACK_SYNTH_VOLUME_MIN, TACK_SYNTH_VOLUME_MAX, "volume", "", why, cap))
+      check_range(o->volume, TACK_SYNTH_VOLUME_MIN, TACK_SYNTH_VOLUME_MAX, "volume", "", why,
+                  cap) ||
+      check_range(o->tick, 0, TACK_SYNTH_TICK_MAX, "tick", " (0: prices unrounded)", why, cap))
     return TACK_EINVAL;
   return 0;
 }
@@ -195,6 +197,17 @@ int tack_synth_check(const tack_synth_opts *o, char *why, size_t cap) {
 /* ------------------------------------------------------------------------ */
 /* The generator                                                             */
 /* ------------------------------------------------------------------------ */
+
+/* v on the grid of tick, at least one tick: the nearest multiple, divided
+ * by 1/tick when that is whole (so 0.01 gives 30000.01, the double that
+ * prints as the decimal), else multiplied. */
+static double on_tick(double v, double tick) {
+  double inv = 1.0 / tick, whole = floor(inv + 0.5);
+  double n = fabs(inv - whole) < 1e-9 * whole ? floor(v * whole + 0.5) : floor(v / tick + 0.5);
+  if (n < 1)
+    n = 1;
+  return fabs(inv - whole) < 1e-9 * whole ? n / whole : n * tick;
+}
 
 /* A geometric number of bars >= 1 with mean regime_bars. */
 static uint64_t regime_length(tack_synth *g) {
@@ -339,6 +352,17 @@ void tack_synth_next(tack_synth *g, tack_bar *out) {
   double oc_max = open > close ? open : close, oc_min = open < close ? open : close;
   high = high > oc_max ? high : oc_max;
   low = low < oc_min ? low : oc_min;
+
+  if (g->o.tick > 0) {
+    open = on_tick(open, g->o.tick);
+    close = on_tick(close, g->o.tick);
+    high = on_tick(high, g->o.tick);
+    low = on_tick(low, g->o.tick);
+    oc_max = open > close ? open : close;
+    oc_min = open < close ? open : close;
+    high = high > oc_max ? high : oc_max;
+    low = low < oc_min ? low : oc_min;
+  }
 
   double move = fabs(r) * g->inv_mean_move;
   double vol_level = sqrt(sqrt(h * g->inv_garch_var));

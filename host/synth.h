@@ -41,6 +41,7 @@ typedef struct tack_synth_opts {
   double trend;         /* drift of a trend regime, in per-bar volatilities, e.g. 0.08 */
   double regime_bars;   /* mean regime length in bars, e.g. 500 */
   double volume;        /* typical volume per bar, > 0 */
+  double tick;          /* prices on multiples of it, as a venue's are; 0: unrounded */
 } tack_synth_opts;
 
 /* Defaults: seed 1, 300 s, start 2024-01-01, price 30000, volatility 0.6,
@@ -57,6 +58,7 @@ void tack_synth_defaults(tack_synth_opts *o);
 #define TACK_SYNTH_REGIME_BARS_MAX 1e9
 #define TACK_SYNTH_VOLUME_MIN 1e-6
 #define TACK_SYNTH_VOLUME_MAX 1e15
+#define TACK_SYNTH_TICK_MAX 1e6
 
 /*
  * Every option in range: 0, or TACK_EINVAL with why (cap bytes, may be 0)

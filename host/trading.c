@@ -126,11 +126,11 @@ static tr_account *account_of(const tack_trading *t, const tack_ctx *ex) {
   return NULL;
 }
 
+/* symbol as a field of TACK_SYMBOL_MAX bytes holds it (cut there), compared
+ * without the copy: this runs on every bar. */
 static tr_symbol *symbol_of(const tr_account *a, const char *symbol) {
-  char name[TACK_SYMBOL_MAX];
-  tack_copy_text(name, sizeof name, symbol);
   for (size_t i = 0; i < a->n_syms; i++)
-    if (strcmp(a->syms[i]->symbol, name) == 0)
+    if (strncmp(a->syms[i]->symbol, symbol, TACK_SYMBOL_MAX - 1) == 0)
       return a->syms[i];
   return NULL;
 }
@@ -142,23 +142,22 @@ static const tack_instrument *instrument_of(const tr_account *a, const char *sym
   return NULL;
 }
 
-/* The ledger's position of s in size units, and its average entry. */
+/* The ledger's position of s in size units, and its average entry: kept
+ * by the ledger as doubles, so cheap on every bar. */
 static double ledger_position(const tr_symbol *s, double *avg) {
-  tack_position pos;
+  double q = 0;
   if (avg)
     *avg = 0;
-  if (!s->acct->ledger || tack_ledger_position(s->acct->ledger, s->symbol, &pos) != 0)
-    return 0;
-  if (avg)
-    *avg = pos.avg_price;
-  return pos.quantity;
+  if (s->acct->ledger)
+    tack_ledger_quantity(s->acct->ledger, s->symbol, &q, avg);
+  return q;
 }
 
 static double account_equity(const tr_account *a) {
-  tack_ledger_totals tot;
-  if (!a->ledger || tack_ledger_get_totals(a->ledger, &tot) != 0)
+  tack_money equity;
+  if (!a->ledger || tack_ledger_equity(a->ledger, &equity) != 0)
     return 0;
-  return tack_money_double(tot.equity);
+  return tack_money_double(equity);
 }
 
 static void tell_position(tr_symbol *s) {
@@ -1027,11 +1026,13 @@ static int send_order(tr_symbol *s, double quantity, uint32_t origin, int reduce
     return rc;
   }
   s->orders++;
-  char qty_text[48], px_text[48];
-  tack_rounding_format_size(&s->grid, lots, qty_text, sizeof qty_text);
-  tack_rounding_format_price(&s->grid, ticks, px_text, sizeof px_text);
-  tack_log(TACK_LOG_INFO, a->name, "%s: %s %s %s%s (order %s)", s->symbol, side_name(side),
-           qty_text, limit ? "limit at " : "market", limit ? px_text : "", id);
+  if (tack_log_level() >= TACK_LOG_INFO) {
+    char qty_text[48], px_text[48];
+    tack_rounding_format_size(&s->grid, lots, qty_text, sizeof qty_text);
+    tack_rounding_format_price(&s->grid, ticks, px_text, sizeof px_text);
+    tack_log(TACK_LOG_INFO, a->name, "%s: %s %s %s%s (order %s)", s->symbol, side_name(side),
+             qty_text, limit ? "limit at " : "market", limit ? px_text : "", id);
+  }
   return 0;
 }
 
@@ -1261,9 +1262,13 @@ void tack_trading_on_bar(tack_trading *t, tack_ctx *exchange, const char *symbol
   if (!a->ready)
     return;
   /* Order timeouts are due on the host clock; market data is what wakes
-   * the engine, so it checks them here. */
-  tack_orders_tick(a->orders, now_of(t));
-  tack_orders_on_bar(a->orders, s->symbol, bar, now_of(t));
+   * the engine, so it checks them here (and held stops), when there are
+   * orders to check: most bars have none, and need no clock. */
+  if (tack_orders_watching(a->orders)) {
+    tack_time now = now_of(t);
+    tack_orders_tick(a->orders, now);
+    tack_orders_on_bar(a->orders, s->symbol, bar, now);
+  }
   tack_risk_exit ex;
   if (s->protect.quantity != 0 && !s->closing)
     protect(s, tack_risk_protect_bar(&s->protect, &s->policy.exits, bar, &ex) == 1, &ex);
@@ -1280,8 +1285,11 @@ void tack_trading_on_trade(tack_trading *t, tack_ctx *exchange, const char *symb
   on_price(s, trade->price);
   if (!a->ready)
     return;
-  tack_orders_tick(a->orders, now_of(t));
-  tack_orders_on_price(a->orders, s->symbol, trade->price, now_of(t));
+  if (tack_orders_watching(a->orders)) {
+    tack_time now = now_of(t);
+    tack_orders_tick(a->orders, now);
+    tack_orders_on_price(a->orders, s->symbol, trade->price, now);
+  }
   tack_risk_exit ex;
   if (s->protect.quantity != 0 && !s->closing)
     protect(s, tack_risk_protect_price(&s->protect, &s->policy.exits, trade->price, &ex) == 1, &ex);
@@ -1506,4 +1514,23 @@ void tack_trading_print_summary(const tack_trading *t, FILE *out) {
               s->enabled ? "" : " (disabled)", s->refused ? " (not traded: see the log)" : "");
     }
   }
+}
+
+int tack_trading_get_sums(const tack_trading *t, tack_trading_sums *out) {
+  memset(out, 0, sizeof *out);
+  for (size_t i = 0; i < t->n_accts; i++) {
+    const tr_account *a = t->accts[i];
+    tack_ledger_totals tot;
+    if (!a->ledger || tack_ledger_get_totals(a->ledger, &tot) != 0)
+      continue;
+    if (out->accounts == 0)
+      tack_copy_text(out->quote, sizeof out->quote, a->quote);
+    out->accounts++;
+    out->starting += tack_money_double(tot.starting);
+    out->equity += tack_money_double(tot.equity);
+    out->cash += tack_money_double(tot.cash);
+    out->fees += tack_money_double(tot.fees);
+    out->realized += tack_money_double(tot.realized);
+  }
+  return out->accounts ? 0 : TACK_ENOENT;
 }

@@ -143,6 +143,16 @@ typedef struct tack_trading_symbol_stats {
 size_t tack_trading_symbol_count(const tack_trading *t);
 int tack_trading_symbol_stats_at(const tack_trading *t, size_t i, tack_trading_symbol_stats *out);
 
+/* The sum over the recovered accounts (the nearest doubles of the exact
+ * figures; quote is the first account's currency). TACK_ENOENT when no
+ * account has recovered yet. */
+typedef struct tack_trading_sums {
+  size_t accounts;
+  char quote[TACK_CURRENCY_MAX];
+  double starting, equity, cash, fees, realized;
+} tack_trading_sums;
+int tack_trading_get_sums(const tack_trading *t, tack_trading_sums *out);
+
 /* The ledger identity of every account: 0 when exact, else TACK_ERANGE with
  * why. */
 int tack_trading_check(const tack_trading *t, char *why, size_t cap);

@@ -1151,8 +1151,15 @@ static int use_scratch_model(run *r, const char *model, char *scratch, size_t ca
     return 0;
   if (!dot || (slash && dot < slash))
     dot = model + strlen(model);
-  int n =
-      snprintf(scratch, cap, "%.*s.training-%ld%s", (int)(dot - model), model, (long)getpid(), dot);
+  /* model is relative to the working folder; the parameter would be read
+   * relative to the config's folder again: scratch is made absolute. */
+  char cwd[4096] = "";
+  if (model[0] != '/' && (!getcwd(cwd, sizeof cwd - 1) || strlen(cwd) + 1 >= sizeof cwd))
+    return 0;
+  if (cwd[0])
+    strncat(cwd, "/", sizeof cwd - strlen(cwd) - 1);
+  int n = snprintf(scratch, cap, "%s%.*s.training-%ld%s", cwd, (int)(dot - model), model,
+                   (long)getpid(), dot);
   if (n < 0 || (size_t)n >= cap || config_setting_set_string(m, scratch) != CONFIG_TRUE)
     return 0;
   return 1;
@@ -1162,6 +1169,18 @@ static int train_scorer(run *r) {
   const tack_cfg_instance *ci = &r->st->inst;
   char model[4200], scratch[4300];
   model_path(r, model, sizeof model);
+  /* The model's folder is made when missing (models/ beside a new config). */
+  char *slash = strrchr(model, '/');
+  if (slash && slash != model) {
+    *slash = '\0';
+    int made = tack_make_dirs(model);
+    *slash = '/';
+    if (made != 0) {
+      tack_diag_add(r->d, ci->file, ci->line, NULL,
+                    "strategies.%s: the folder of the model %s cannot be made", ci->name, model);
+      return made;
+    }
+  }
   int scratched = use_scratch_model(r, model, scratch, sizeof scratch);
   int rc = tack_instance_new_scoped(ci, r->o.symbol, NULL, r->d, &r->ctx);
   if (rc != 0) {

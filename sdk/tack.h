@@ -73,7 +73,7 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define TACK_ABI_MAJOR 1
-#define TACK_ABI_MINOR 0
+#define TACK_ABI_MINOR 1
 
 /* First four bytes of the entry symbol: "TACK" read as a little-endian u32. */
 #define TACK_MAGIC 0x4b434154u
@@ -695,6 +695,29 @@ typedef struct tack_host {
   void (*ind_reset)(tack_ctx *ctx, const tack_ind *ind);
   /* Destroy it now rather than with the instance. Any state. */
   void (*ind_close)(tack_ctx *ctx, const tack_ind *ind);
+
+  /* ---- ABI 1.1 ---- */
+
+  /*
+   * Candles kept in the host's store (`tack data import`, `tack data synth`),
+   * read in time order in pages: what the paper venue replays in a
+   * backtest. candles_info gives a series' extent (TACK_ENOENT when the
+   * store has no such series, TACK_ESTATE when the host runs without a
+   * store). candles_open starts a read of the candles of (symbol,
+   * timeframe_s) whose time is in [from, to) (INT64_MIN / INT64_MAX for
+   * all; TACK_ENOENT when the series does not exist); candles_next copies
+   * up to cap of the next ones into bars (closed,
+   * timeframe_s set) and sets *n, 0 at the end. Each page is read from one
+   * consistent snapshot; no transaction stays open between calls, so a
+   * reader never holds up a writer. A read lives until candles_close or
+   * the instance's destroy.
+   */
+  int (*candles_info)(tack_ctx *ctx, const char *symbol, uint32_t timeframe_s, uint64_t *count,
+                      tack_time *first, tack_time *last);
+  int (*candles_open)(tack_ctx *ctx, const char *symbol, uint32_t timeframe_s, tack_time from,
+                      tack_time to, uint64_t *read_id);
+  int (*candles_next)(tack_ctx *ctx, uint64_t read_id, tack_bar *bars, size_t cap, size_t *n);
+  void (*candles_close)(tack_ctx *ctx, uint64_t read_id);
 } tack_host;
 
 /* True when the host table provides `field` (for fields appended after 1.0). */

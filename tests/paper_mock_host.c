@@ -220,6 +220,76 @@ static int mh_kv_del(tack_ctx *ctx, const void *key, size_t klen) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Candles                                                                   */
+/* ------------------------------------------------------------------------ */
+
+tack_candles *mock_candles;
+size_t mock_page_max;
+
+static int mh_candles_info(tack_ctx *ctx, const char *symbol, uint32_t timeframe_s, uint64_t *count,
+                           tack_time *first, tack_time *last) {
+  if (!ctx->candles)
+    return TACK_ESTATE;
+  return tack_candles_info(ctx->candles, symbol, timeframe_s, count, first, last);
+}
+
+static int mh_candles_open(tack_ctx *ctx, const char *symbol, uint32_t timeframe_s, tack_time from,
+                           tack_time to, uint64_t *read_id) {
+  *read_id = 0;
+  if (!ctx->candles)
+    return TACK_ESTATE;
+  int rc = tack_candles_info(ctx->candles, symbol, timeframe_s, NULL, NULL, NULL);
+  if (rc != 0)
+    return rc;
+  for (size_t i = 0; i < MOCK_MAX_READS; i++) {
+    mock_read *r = &ctx->reads[i];
+    if (r->id)
+      continue;
+    r->id = ++ctx->next_read_id;
+    tack_copy_text(r->symbol, sizeof r->symbol, symbol);
+    r->timeframe_s = timeframe_s;
+    r->from = from;
+    r->to = to;
+    ctx->open_reads++;
+    *read_id = r->id;
+    return 0;
+  }
+  return TACK_ENOMEM;
+}
+
+static mock_read *find_read(tack_ctx *ctx, uint64_t id) {
+  for (size_t i = 0; id && i < MOCK_MAX_READS; i++)
+    if (ctx->reads[i].id == id)
+      return &ctx->reads[i];
+  return NULL;
+}
+
+static int mh_candles_next(tack_ctx *ctx, uint64_t read_id, tack_bar *bars, size_t cap, size_t *n) {
+  mock_read *r = find_read(ctx, read_id);
+  *n = 0;
+  ctx->candle_calls++;
+  if (!r)
+    return TACK_EINVAL;
+  if (!ctx->candles)
+    return TACK_ESTATE;
+  if (ctx->page_max && cap > ctx->page_max)
+    cap = ctx->page_max;
+  int rc =
+      tack_candles_read_page(ctx->candles, r->symbol, r->timeframe_s, r->from, r->to, bars, cap, n);
+  if (rc == 0 && *n > 0)
+    r->from = bars[*n - 1].ts + 1;
+  return rc;
+}
+
+static void mh_candles_close(tack_ctx *ctx, uint64_t read_id) {
+  mock_read *r = find_read(ctx, read_id);
+  if (!r)
+    return;
+  r->id = 0;
+  ctx->open_reads--;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Timers                                                                    */
 /* ------------------------------------------------------------------------ */
 
@@ -328,6 +398,8 @@ static int mh_ex_instrument(tack_ctx *ctx, const tack_instrument *instr) {
 
 static int mh_ex_bar(tack_ctx *ctx, const char *symbol, const tack_bar *bar) {
   record(ctx, MOCK_BAR, symbol)->u.bar = *bar;
+  if (ctx->on_bar)
+    ctx->on_bar(ctx->on_bar_user, ctx, symbol, bar);
   return 0;
 }
 
@@ -493,6 +565,10 @@ const tack_host mock_host = {
     .ex_position = mh_ex_position,
     .ex_done = mh_ex_done,
     .ex_error = mh_ex_error,
+    .candles_info = mh_candles_info,
+    .candles_open = mh_candles_open,
+    .candles_next = mh_candles_next,
+    .candles_close = mh_candles_close,
 };
 
 tack_ctx *mock_ctx_new(const tack_plugin_desc *desc, const char *const *params, mock_store *store) {
@@ -504,6 +580,8 @@ tack_ctx *mock_ctx_new(const tack_plugin_desc *desc, const char *const *params, 
   ctx->store = store;
   ctx->now = 1000 * TACK_NS_PER_SEC;
   ctx->verbose = getenv("PAPER_TEST_VERBOSE") != NULL;
+  ctx->candles = mock_candles;
+  ctx->page_max = mock_page_max;
   return ctx;
 }
 

@@ -8,6 +8,11 @@
  *   - a key-value store in memory (mock_store), which a test may share
  *     between two instances to restart a venue, damage, or switch off
  *     (kv calls then give TACK_ESTATE, like a host without a store);
+ *   - the candle services (ABI 1.1) over a real store's candles
+ *     (host/candles.h), which a test opens and hands to every new context
+ *     through mock_candles; without one they give TACK_ESTATE, like a host
+ *     without a store. mock_page_max caps the candles one candles_next
+ *     returns, to exercise short pages;
  *   - timers in a queue the test pumps by hand, on a virtual clock;
  *   - every ex_* call, copied into one ordered list of mock_event;
  *   - memory through host/alloc.h, counted per instance, so a test can
@@ -20,6 +25,7 @@
 #include <stdint.h>
 
 #include "alloc.h"
+#include "candles.h"
 #include "tack.h"
 
 /* What an ex_* call reported. */
@@ -76,6 +82,20 @@ typedef struct mock_timer {
 } mock_timer;
 
 #define MOCK_MAX_TIMERS 64
+#define MOCK_MAX_READS 128
+
+/* A read opened with candles_open. */
+typedef struct mock_read {
+  uint64_t id; /* 0: free */
+  char symbol[TACK_CANDLES_SYMBOL_MAX + 1];
+  uint32_t timeframe_s;
+  tack_time from, to;
+} mock_read;
+
+/* Called from ex_bar after the bar is recorded: a test's strategy, which
+ * may make requests of the venue from inside the bar, as the host's
+ * trader does. */
+typedef void (*mock_bar_fn)(void *user, tack_ctx *ctx, const char *symbol, const tack_bar *bar);
 
 /* One plugin instance's context, owned by the test (heap: it is large). */
 struct tack_ctx {
@@ -91,9 +111,21 @@ struct tack_ctx {
   int param_errors;
   char param_error[512]; /* the last one, "key: message" */
   int log_errors, log_warns;
-  char log_error[512]; /* the last error or warning logged */
-  int verbose;         /* print every log line */
+  char log_error[512];   /* the last error or warning logged */
+  int verbose;           /* print every log line */
+  tack_candles *candles; /* what the candle services read; NULL: TACK_ESTATE */
+  size_t page_max;       /* candles_next returns at most this many; 0: no cap */
+  mock_read reads[MOCK_MAX_READS];
+  uint64_t next_read_id;
+  size_t open_reads;   /* reads opened and not closed */
+  size_t candle_calls; /* candles_next calls */
+  mock_bar_fn on_bar;
+  void *on_bar_user;
 };
+
+/* Handed to every context mock_ctx_new() makes (set them first). */
+extern tack_candles *mock_candles;
+extern size_t mock_page_max;
 
 extern const tack_host mock_host;
 

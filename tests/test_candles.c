@@ -1,6 +1,7 @@
 /*
  * test_candles.c: candles in the store (host/candles.c): key order across
- * symbols, timeframes and negative times, range reads, idempotent puts and
+ * symbols, timeframes and negative times, range reads, page reads (what the
+ * host's candle services page through) and series info, idempotent puts and
  * replacement counting, atomicity, the layout version record, persistence,
  * the CSV reader's checks and messages, and the real Bitstamp hourly file
  * imported and exported again ($TACK_SHARED_DIR/data, skipped when absent).
@@ -349,6 +350,140 @@ static void test_read_stops_when_asked(void **state) {
   assert_true(seen > 0 && seen <= 256);
   /* The handle's read transaction is usable again afterwards. */
   assert_series(f->cs, "S", 60, b, 1000);
+  free(b);
+}
+
+/* Pages through [from, to) with tack_candles_read_page(), cap candles at a
+ * time, as the candle services do; returns the candles read (malloc'd). */
+static tack_bar *read_pages(tack_candles *cs, const char *sym, uint32_t tf, tack_time from,
+                            tack_time to, size_t cap, size_t *total, size_t *pages) {
+  tack_bar *page = calloc(cap, sizeof *page);
+  tack_bar *all = NULL;
+  size_t n = 0, got;
+  assert_non_null(page);
+  *pages = 0;
+  for (;;) {
+    assert_int_equal(tack_candles_read_page(cs, sym, tf, from, to, page, cap, &got), 0);
+    (*pages)++;
+    assert_true(got <= cap);
+    if (got == 0)
+      break;
+    all = realloc(all, (n + got) * sizeof *all);
+    assert_non_null(all);
+    for (size_t i = 0; i < got; i++) {
+      assert_int_equal(page[i].timeframe_s, tf);
+      assert_int_equal(page[i].flags, TACK_BAR_CLOSED);
+    }
+    memcpy(all + n, page, got * sizeof *page);
+    n += got;
+    from = page[got - 1].ts + 1;
+  }
+  free(page);
+  *total = n;
+  return all;
+}
+
+static void test_page_reads(void **state) {
+  fixture *f = *state;
+  const size_t n = 20000;
+  tack_bar *b = series(n, 1599999960, 120, 60, 1.0);
+  assert_int_equal(tack_candles_put(f->cs, "ETH-USD", 60, b, n, NULL, NULL), 0);
+  const tack_time t0 = b[0].ts, step = 120 * NS;
+
+  /* Every page size, including ones that end on and across the 85 values
+   * of a page of duplicates: the pages join up to the whole series. */
+  const size_t caps[] = {1, 2, 84, 85, 86, 170, 1000, 4096, 19999, 20000, 25000};
+  for (size_t k = 0; k < sizeof caps / sizeof caps[0]; k++) {
+    size_t total, pages;
+    tack_bar *got = read_pages(f->cs, "ETH-USD", 60, INT64_MIN, INT64_MAX, caps[k], &total, &pages);
+    if (total != n)
+      fail_msg("cap %zu: %zu candles, want %zu", caps[k], total, n);
+    for (size_t j = 0; j < n; j++)
+      if (!same_candle(&got[j], &b[j]))
+        fail_msg("cap %zu: candle %zu differs", caps[k], j);
+    assert_int_equal(pages, (n + caps[k] - 1) / caps[k] + 1); /* the last one is empty */
+    free(got);
+  }
+
+  /* Random ranges and page sizes against the array. */
+  srand(11);
+  for (int r = 0; r < 200; r++) {
+    tack_time from = t0 + (tack_time)(rand() % (int)(n + 10)) * 60 * NS - 5 * step;
+    tack_time to = from + (tack_time)(rand() % 3000) * 60 * NS;
+    size_t cap = 1 + (size_t)(rand() % 300), want = 0, first = SIZE_MAX, total, pages;
+    for (size_t j = 0; j < n; j++) {
+      if (b[j].ts >= from && b[j].ts < to) {
+        if (first == SIZE_MAX)
+          first = j;
+        want++;
+      }
+    }
+    tack_bar *got = read_pages(f->cs, "ETH-USD", 60, from, to, cap, &total, &pages);
+    assert_int_equal(total, want);
+    for (size_t j = 0; j < total; j++)
+      assert_true(same_candle(&got[j], &b[first + j]));
+    free(got);
+  }
+
+  /* A series of one candle (kept in the key's node) and of two. */
+  tack_bar one[2];
+  size_t got = 9;
+  assert_int_equal(tack_candles_put(f->cs, "ONE", 60, b, 1, NULL, NULL), 0);
+  assert_int_equal(tack_candles_read_page(f->cs, "ONE", 60, INT64_MIN, INT64_MAX, one, 2, &got), 0);
+  assert_int_equal(got, 1);
+  assert_true(same_candle(&one[0], &b[0]));
+  assert_int_equal(tack_candles_read_page(f->cs, "ONE", 60, t0 + 1, INT64_MAX, one, 2, &got), 0);
+  assert_int_equal(got, 0);
+  assert_int_equal(tack_candles_put(f->cs, "TWO", 60, b, 2, NULL, NULL), 0);
+  assert_int_equal(tack_candles_read_page(f->cs, "TWO", 60, t0 + 1, INT64_MAX, one, 2, &got), 0);
+  assert_int_equal(got, 1);
+  assert_true(same_candle(&one[0], &b[1]));
+
+  /* cap 0 reads nothing but still tells an absent series; bad arguments. */
+  got = 9;
+  assert_int_equal(
+      tack_candles_read_page(f->cs, "ETH-USD", 60, INT64_MIN, INT64_MAX, NULL, 0, &got), 0);
+  assert_int_equal(got, 0);
+  got = 9;
+  assert_int_equal(
+      tack_candles_read_page(f->cs, "ETH-USD", 3600, INT64_MIN, INT64_MAX, one, 2, &got),
+      TACK_ENOENT);
+  assert_int_equal(got, 0);
+  assert_int_equal(tack_candles_read_page(f->cs, "", 60, INT64_MIN, INT64_MAX, one, 2, &got),
+                   TACK_EINVAL);
+  assert_int_equal(tack_candles_read_page(f->cs, "ETH-USD", 0, INT64_MIN, INT64_MAX, one, 2, &got),
+                   TACK_EINVAL);
+  assert_int_equal(
+      tack_candles_read_page(f->cs, "ETH-USD", 60, INT64_MIN, INT64_MAX, NULL, 2, &got),
+      TACK_EINVAL);
+  assert_int_equal(tack_candles_read_page(f->cs, "ETH-USD", 60, INT64_MIN, INT64_MAX, one, 2, NULL),
+                   TACK_EINVAL);
+  /* A page read and a callback read share the handle's transaction. */
+  assert_series(f->cs, "ETH-USD", 60, b, n);
+  free(b);
+}
+
+static void test_info(void **state) {
+  fixture *f = *state;
+  tack_bar *b = series(500, -3000, 60, 60, 2.0);
+  assert_int_equal(tack_candles_put(f->cs, "SOL-USD", 60, b, 500, NULL, NULL), 0);
+  uint64_t count = 0;
+  tack_time first = 0, last = 0;
+  assert_int_equal(tack_candles_info(f->cs, "SOL-USD", 60, &count, &first, &last), 0);
+  assert_int_equal(count, 500);
+  assert_true(first == b[0].ts && last == b[499].ts);
+  assert_int_equal(tack_candles_info(f->cs, "SOL-USD", 60, NULL, NULL, NULL), 0);
+  assert_int_equal(tack_candles_put(f->cs, "SOL", 60, b, 1, NULL, NULL), 0);
+  assert_int_equal(tack_candles_info(f->cs, "SOL", 60, &count, &first, &last), 0);
+  assert_int_equal(count, 1);
+  assert_true(first == b[0].ts && last == b[0].ts);
+  assert_int_equal(tack_candles_info(f->cs, "SOL-USD", 300, &count, NULL, NULL), TACK_ENOENT);
+  assert_int_equal(tack_candles_info(f->cs, "SOL-US", 60, &count, NULL, NULL), TACK_ENOENT);
+  assert_int_equal(tack_candles_info(f->cs, "SOL USD", 60, &count, NULL, NULL), TACK_EINVAL);
+  assert_int_equal(tack_candles_info(f->cs, "SOL-USD", 0, &count, NULL, NULL), TACK_EINVAL);
+  uint64_t deleted = 0;
+  assert_int_equal(tack_candles_delete(f->cs, "SOL-USD", 60, &deleted), 0);
+  assert_int_equal(tack_candles_info(f->cs, "SOL-USD", 60, &count, NULL, NULL), TACK_ENOENT);
   free(b);
 }
 
@@ -992,6 +1127,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_extreme_times, setup, teardown),
       cmocka_unit_test_setup_teardown(test_range_reads, setup, teardown),
       cmocka_unit_test_setup_teardown(test_read_stops_when_asked, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_page_reads, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_info, setup, teardown),
       cmocka_unit_test_setup_teardown(test_idempotent_put, setup, teardown),
       cmocka_unit_test_setup_teardown(test_replace_counting, setup, teardown),
       cmocka_unit_test_setup_teardown(test_append_shapes, setup, teardown),

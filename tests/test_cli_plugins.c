@@ -177,7 +177,7 @@ static void test_plugins_table_and_refusals(void **state) {
   assert_contains(r.out, "good_indicator.so");
   assert_contains(r.out, "refused:");
   assert_contains(r.out, "TACK_ELOAD_ABI_MAJOR: ");
-  assert_contains(r.out, "abi_major.so: built for tack ABI 2.0; this host provides 1.0");
+  assert_contains(r.out, "abi_major.so: built for tack ABI 2.0; this host provides 1.1");
   assert_contains(r.out, "TACK_ELOAD_DUPLICATE: ");
   assert_contains(r.out, "dup_b.so: plugin id 'dup' is already provided by");
   assert_contains(r.out, "TACK_ELOAD_OPEN: ");
@@ -343,7 +343,7 @@ static void test_plugin_info_indicator(void **state) {
   assert_contains(r.out, "name:        Good indicator fixture");
   assert_contains(r.out, "version:     2.1.0");
   assert_contains(r.out, "description: Range and midpoint of each bar.");
-  assert_contains(r.out, "abi:         1.0");
+  assert_contains(r.out, "abi:         1.1");
   assert_contains(r.out, "path:");
   assert_contains(r.out, real);
   assert_contains(r.out, "parameters:");
@@ -411,7 +411,7 @@ static void test_plugin_info_refused(void **state) {
   run_tack(&r, major);
   assert_status(&r, 1);
   assert_contains(r.err, "TACK_ELOAD_ABI_MAJOR");
-  assert_contains(r.err, "built for tack ABI 2.0; this host provides 1.0");
+  assert_contains(r.err, "built for tack ABI 2.0; this host provides 1.1");
   assert_contains(r.err, "Rebuild the plugin");
   assert_string_equal(r.out, "");
   result_free(&r);

@@ -876,7 +876,7 @@ static int load_and_build(run *r, const tack_loader *ld, const char *store_path)
   const tack_plugin *plugins[] = {&fx.exchange, &fx.filter, &fx.strategy, &script_plugin,
                                   &scorer_plugin};
   tack_plugin_set set = {plugins, 5, NULL, 0};
-  tack_runtime_opts o = {"compose", store_path, 0, 0, 0};
+  tack_runtime_opts o = {"compose", store_path, 0, 0, 0, 0};
   r->d = (tack_diag)TACK_DIAG_INIT;
   int rc = tack_config_load(r->path, &r->cfg, &r->d);
   if (rc == 0)
@@ -1320,7 +1320,7 @@ static void test_xgboost_member(void **state) {
   tack_instance_free(ctx);
   assert_int_equal(access(model, R_OK), 0);
 
-  tack_runtime_opts o = {"compose", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"compose", NULL, 0, 0, 0, 0};
   assert_int_equal(tack_runtime_new(&o, &r.rt), 0);
   assert_int_equal(tack_runtime_build(r.rt, r.cfg, &r.d), 0);
   assert_int_equal(tack_runtime_run(r.rt), 0);

@@ -2,8 +2,9 @@
  * test_instance.c: plugin instances and the host services table, with the
  * fixture plugins of tests/fixtures/runtime: the lifecycle and its state
  * errors, failures in create and configure, param_error placement, timers,
- * storage, signals, order and exchange services, memory accounting, leaks
- * and allocation failure injection.
+ * storage, signals, order and exchange services, the candle services (ABI
+ * 1.1) over the runtime's store, memory accounting, leaks and allocation
+ * failure injection.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "alloc.h"
+#include "candles.h"
 #include "instance.h"
 #include "rt_test_util.h"
 #include "runtime.h"
@@ -237,7 +239,7 @@ static void test_orders_are_not_supported(void **state) {
 static void test_exchange_services_need_an_exchange(void **state) {
   (void)state;
   tack_runtime *rt = NULL;
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   assert_int_equal(tack_runtime_new(&o, &rt), 0);
   rt_ci cs, cf;
   tack_ctx *strat = make(&cs, &fx.strategy, "strategies", "trend", NULL, rt);
@@ -297,7 +299,7 @@ static void run_until(uv_loop_t *loop, const int *counter, int at_least) {
 static void test_timers(void **state) {
   (void)state;
   tack_runtime *rt = NULL;
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   assert_int_equal(tack_runtime_new(&o, &rt), 0);
   uv_loop_t *loop = tack_runtime_loop(rt);
   rt_ci c;
@@ -348,7 +350,7 @@ static void test_kv_through_services(void **state) {
   char store[300];
   snprintf(store, sizeof store, "%s/kvstore", tmp);
   tack_runtime *rt = NULL;
-  tack_runtime_opts o = {"bot", store, 0, 0, 0};
+  tack_runtime_opts o = {"bot", store, 0, 0, 0, 0};
   assert_int_equal(tack_runtime_new(&o, &rt), 0);
   rt_ci ca, cb;
   tack_ctx *a = make(&ca, &fx.strategy, "strategies", "a", NULL, rt);
@@ -394,10 +396,108 @@ static void test_kv_through_services(void **state) {
   rt_ci_free(&ca);
 }
 
+static void test_candle_services(void **state) {
+  (void)state;
+  char path[300];
+  snprintf(path, sizeof path, "%s/candlestore", tmp);
+  tack_runtime *rt = NULL;
+  tack_runtime_opts o = {.bot = "bot", .store_path = path};
+  assert_int_equal(tack_runtime_new(&o, &rt), 0);
+  assert_true(TACK_HOST_HAS(H, candles_close));
+
+  /* 1000 candles of a minute from 2024-01-01, written as `tack data
+   * import` does. */
+  enum { N = 1000 };
+  const tack_time t0 = INT64_C(1704067200) * TACK_NS_PER_SEC, minute = 60 * TACK_NS_PER_SEC;
+  tack_bar *want = calloc(N, sizeof *want);
+  assert_non_null(want);
+  for (size_t i = 0; i < N; i++)
+    want[i] = (tack_bar){t0 + (tack_time)i * minute, 100, 102, 99, 101, (double)i, 60, 0};
+  tack_candles *cs;
+  assert_int_equal(tack_candles_open(tack_runtime_store(rt), &cs), 0);
+  assert_int_equal(tack_candles_put(cs, "BTC-USD", 60, want, N, NULL, NULL), 0);
+  tack_candles_close(cs);
+
+  rt_ci c;
+  tack_ctx *ctx = make(&c, &fx.strategy, "strategies", "reader", NULL, rt);
+  uint64_t count = 0;
+  tack_time first = 0, last = 0;
+  assert_int_equal(H->candles_info(ctx, "BTC-USD", 60, &count, &first, &last), 0);
+  assert_int_equal(count, N);
+  assert_true(first == t0 && last == t0 + (N - 1) * minute);
+  assert_int_equal(H->candles_info(ctx, "BTC-USD", 300, &count, NULL, NULL), TACK_ENOENT);
+  assert_int_equal(H->candles_info(ctx, "BTC USD", 60, &count, NULL, NULL), TACK_EINVAL);
+
+  /* Pages of 7 over [t0 + 10 min, t0 + 500 min): 490 candles in order, and
+   * then 0, again and again. */
+  uint64_t id = 0, other = 0;
+  assert_int_equal(H->candles_open(ctx, "BTC-USD", 60, t0 + 10 * minute, t0 + 500 * minute, &id),
+                   0);
+  assert_true(id != 0);
+  assert_int_equal(H->candles_open(ctx, "BTC-USD", 60, INT64_MIN, INT64_MAX, &other), 0);
+  assert_true(other != id);
+  tack_bar page[7];
+  size_t n, total = 0;
+  do {
+    assert_int_equal(H->candles_next(ctx, id, page, 7, &n), 0);
+    assert_true(n <= 7);
+    for (size_t i = 0; i < n; i++) {
+      const tack_bar *w = &want[10 + total + i];
+      assert_true(page[i].ts == w->ts && page[i].volume == w->volume);
+      assert_int_equal(page[i].timeframe_s, 60);
+      assert_int_equal(page[i].flags, TACK_BAR_CLOSED);
+    }
+    total += n;
+  } while (n > 0);
+  assert_int_equal(total, 490);
+  assert_int_equal(H->candles_next(ctx, id, page, 7, &n), 0);
+  assert_int_equal(n, 0);
+  /* Reads are independent; a big page takes what there is. */
+  tack_bar *all = calloc(N + 10, sizeof *all);
+  assert_non_null(all);
+  assert_int_equal(H->candles_next(ctx, other, all, N + 10, &n), 0);
+  assert_int_equal(n, N);
+  assert_true(all[N - 1].ts == want[N - 1].ts);
+  free(all);
+  /* A closed or unknown read, a missing series, bad arguments. */
+  H->candles_close(ctx, id);
+  H->candles_close(ctx, id); /* a second close does nothing */
+  n = 5;
+  assert_int_equal(H->candles_next(ctx, id, page, 7, &n), TACK_EINVAL);
+  assert_int_equal(n, 0);
+  assert_int_equal(H->candles_next(ctx, 999, page, 7, &n), TACK_EINVAL);
+  assert_int_equal(H->candles_next(ctx, other, NULL, 7, &n), TACK_EINVAL);
+  assert_int_equal(H->candles_open(ctx, "ETH-USD", 60, INT64_MIN, INT64_MAX, &id), TACK_ENOENT);
+  assert_int_equal(id, 0);
+  assert_int_equal(H->candles_open(ctx, "BTC-USD", 0, INT64_MIN, INT64_MAX, &id), TACK_EINVAL);
+  assert_int_equal(H->candles_open(ctx, "BTC-USD", 60, INT64_MIN, INT64_MAX, NULL), TACK_EINVAL);
+  /* Reads left open belong to the instance: freed with it (ASan would
+   * tell a leak). */
+  assert_int_equal(H->candles_open(ctx, "BTC-USD", 60, INT64_MIN, INT64_MAX, &id), 0);
+  tack_instance_free(ctx);
+  rt_ci_free(&c);
+  tack_runtime_free(rt);
+
+  /* Without a store, or outside a run: TACK_ESTATE. */
+  tack_runtime_opts none = {.bot = "bot"};
+  assert_int_equal(tack_runtime_new(&none, &rt), 0);
+  ctx = make(&c, &fx.strategy, "strategies", "reader", NULL, rt);
+  assert_int_equal(H->candles_info(ctx, "BTC-USD", 60, &count, NULL, NULL), TACK_ESTATE);
+  assert_int_equal(H->candles_open(ctx, "BTC-USD", 60, INT64_MIN, INT64_MAX, &id), TACK_ESTATE);
+  tack_instance_free(ctx);
+  rt_ci_free(&c);
+  tack_runtime_free(rt);
+  ctx = make(&c, &fx.strategy, "strategies", "reader", NULL, NULL);
+  assert_int_equal(H->candles_info(ctx, "BTC-USD", 60, &count, NULL, NULL), TACK_ESTATE);
+  tack_instance_free(ctx);
+  rt_ci_free(&c);
+  free(want);
+}
+
 static void test_loop_extension(void **state) {
   (void)state;
   tack_runtime *rt = NULL;
-  tack_runtime_opts o = {NULL, NULL, 0, 0, 0};
+  tack_runtime_opts o = {NULL, NULL, 0, 0, 0, 0};
   assert_int_equal(tack_runtime_new(&o, &rt), 0);
   rt_ci c;
   tack_ctx *ctx = make(&c, &fx.exchange, "exchanges", "replay", NULL, rt);
@@ -441,7 +541,7 @@ static void test_memory_accounting_and_leaks(void **state) {
 static void test_allocation_failures(void **state) {
   (void)state;
   tack_runtime *rt = NULL;
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   assert_int_equal(tack_runtime_new(&o, &rt), 0);
   rt_ci c;
   assert_int_equal(rt_ci_make(&c, tmp, &fx.strategy, "strategies", "trend", NULL), 0);
@@ -483,6 +583,7 @@ int main(void) {
       cmocka_unit_test_setup(test_exchange_services_need_an_exchange, reset),
       cmocka_unit_test_setup(test_timers, reset),
       cmocka_unit_test_setup(test_kv_through_services, reset),
+      cmocka_unit_test_setup(test_candle_services, reset),
       cmocka_unit_test_setup(test_loop_extension, reset),
       cmocka_unit_test_setup(test_memory_accounting_and_leaks, reset),
       cmocka_unit_test_setup(test_allocation_failures, reset),

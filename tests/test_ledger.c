@@ -3,13 +3,15 @@
  * partial close, reversal through zero, shorts, fees, several symbols,
  * marks), every refusal leaving the ledger untouched, and the identity
  *   starting + realized + unrealized - fees == cash + positions at mark
- * checked in integers after every event of 100k random fills.
+ * checked in integers after every event of 100k random fills; the doubles
+ * the ledger keeps for every bar equal to the nearest of the exact values.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -269,6 +271,11 @@ static void test_refusals_change_nothing(void **state) {
   f = fill("BTC-USD", BUY, 0.01, 50000, 0);
   assert_int_equal(tack_ledger_apply_fill(l, &changed, &f), TACK_EINVAL);
   assert_non_null(strstr(tack_ledger_error(l), "increments changed"));
+  /* Only the grid must stay; a minimum that cannot be read is refused too. */
+  changed = btc;
+  changed.min_size = -1;
+  assert_int_equal(tack_ledger_apply_fill(l, &changed, &f), TACK_EINVAL);
+  assert_non_null(strstr(tack_ledger_error(l), "increments changed"));
 
   tack_instrument eur = instrument("BTC-EUR", 0.01, 0.00000001, 1, 0);
   snprintf(eur.quote, sizeof eur.quote, "EUR");
@@ -432,6 +439,130 @@ static void test_deposit_and_adopt(void **state) {
   tack_ledger_free(l);
 }
 
+/* Text of money, read back by strtod: how the doubles were made before. */
+static double money_by_text(tack_money m) {
+  char buf[96];
+  tack_decimal_format_wide(m, TACK_LEDGER_SCALE, buf, sizeof buf);
+  return strtod(buf, NULL);
+}
+
+static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* Every double the ledger keeps or computes without text (position, entry,
+ * mark, P&L, the money of the totals) is the nearest double of its exact
+ * value, as strtod of its text gives it, and the equity it keeps is the one
+ * the totals sum afresh: after every event of 20k random fills and marks
+ * with fees, and once the running sum of the positions has overflowed. */
+static void test_doubles_are_nearest(void **state) {
+  (void)state;
+  static const struct {
+    const char *symbol;
+    double tick, lot, cs;
+    uint32_t flags;
+    int64_t start_ticks;
+  } spec[] = {
+      {"BTC-USD", 0.01, 0.00000001, 1, 0, 6000000},
+      {"ETH-PERP", 0.05, 0.001, 1, TACK_INSTR_CAN_SHORT, 60000},
+      {"BTC-FUT", 0.5, 1, 0.001, TACK_INSTR_CAN_SHORT, 120000},
+      {"XAU-CFD", 0.001, 0.03, 0.1, TACK_INSTR_CAN_SHORT, 2000000},
+  };
+  enum { NSYM = sizeof spec / sizeof spec[0] };
+  tack_instrument in[NSYM];
+  tack_rounding grid[NSYM];
+  int64_t price[NSYM], held[NSYM] = {0};
+  tack_ledger *l = NULL;
+  assert_int_equal(tack_ledger_new("USD", 1234567.89, &l), 0);
+  for (int i = 0; i < NSYM; i++) {
+    in[i] = instrument(spec[i].symbol, spec[i].tick, spec[i].lot, spec[i].cs, spec[i].flags);
+    assert_int_equal(tack_rounding_init(&grid[i], &in[i]), 0);
+    price[i] = spec[i].start_ticks;
+  }
+  for (int n = 0; n < 20000; n++) {
+    int i = (int)(next() % NSYM);
+    price[i] += (int64_t)(next() % 401) - 200;
+    if (price[i] < 1)
+      price[i] = 1;
+    double px = tack_rounding_price_double(&grid[i], price[i]);
+    if (next() % 3 == 0) {
+      if (tack_ledger_mark(l, spec[i].symbol, px) == TACK_ENOENT)
+        continue;
+    } else {
+      uint32_t side = (next() & 1) ? BUY : SELL;
+      int64_t lots = 1 + (int64_t)(next() % 50000);
+      if (side == SELL && !(spec[i].flags & TACK_INSTR_CAN_SHORT) && lots > held[i]) {
+        if (held[i] == 0)
+          side = BUY;
+        else
+          lots = held[i];
+      }
+      double fee = (double)(int64_t)(next() % 10000000) / 1e8;
+      apply(l, &in[i],
+            fill(spec[i].symbol, side, tack_rounding_size_double(&grid[i], lots), px, fee));
+      held[i] += side == BUY ? lots : -lots;
+    }
+    tack_ledger_symbol s;
+    tack_position p;
+    double q = -1, avg = -1;
+    char cs[64];
+    assert_int_equal(tack_ledger_get_symbol(l, spec[i].symbol, &s), 0);
+    assert_int_equal(tack_ledger_position(l, spec[i].symbol, &p), 0);
+    assert_int_equal(tack_ledger_quantity(l, spec[i].symbol, &q, &avg), 0);
+    tack_decimal_format(s.grid.contract_size.units, s.grid.contract_size.scale, cs, sizeof cs);
+    double want_q, want_avg;
+    char text[96];
+    tack_rounding_format_size(&s.grid, s.lots, text, sizeof text);
+    want_q = strtod(text, NULL);
+    want_avg = s.lots == 0 ? 0 : money_by_text(s.cost) / (want_q * strtod(cs, NULL));
+    tack_rounding_format_price(&s.grid, s.mark_ticks, text, sizeof text);
+    if (!same_double(p.quantity, want_q) || !same_double(q, want_q) ||
+        !same_double(p.avg_price, want_avg) || !same_double(avg, want_avg) ||
+        !same_double(p.mark_price, strtod(text, NULL)) ||
+        !same_double(p.unrealized_pnl, money_by_text(s.unrealized)) ||
+        !same_double(p.realized_pnl, money_by_text(s.realized)))
+      fail_msg("event %d, %s: position %.17g/%.17g at %.17g/%.17g, mark %.17g, unrealized "
+               "%.17g, realized %.17g; by text %.17g at %.17g, mark %s, %.17g, %.17g",
+               n, spec[i].symbol, p.quantity, q, p.avg_price, avg, p.mark_price, p.unrealized_pnl,
+               p.realized_pnl, want_q, want_avg, text, money_by_text(s.unrealized),
+               money_by_text(s.realized));
+    tack_ledger_totals t;
+    tack_money equity = 0;
+    assert_int_equal(tack_ledger_get_totals(l, &t), 0);
+    assert_int_equal(tack_ledger_equity(l, &equity), 0);
+    assert_true(equity == t.equity);
+    assert_true(same_double(tack_money_double(t.equity), money_by_text(t.equity)));
+    assert_true(same_double(tack_money_double(t.cash), money_by_text(t.cash)));
+    assert_true(same_double(tack_money_double(-t.fees), money_by_text(-t.fees)));
+  }
+  double q = -1;
+  assert_int_equal(tack_ledger_quantity(l, "NONE", &q, NULL), TACK_ENOENT);
+  assert_true(q == 0);
+  tack_ledger_free(l);
+
+  /* Two positions worth 10^20 USD each: their sum overflows 2^127 units of
+   * 10^-18, the equity is out of range; once one is marked at 0, the
+   * equity is summed afresh and right again. */
+  tack_instrument a = instrument("A", 1e9, 1e9, 1, 0), b = instrument("B", 1e9, 1e9, 1, 0);
+  tack_money equity = 0;
+  tack_ledger_totals t;
+  assert_int_equal(tack_ledger_new("USD", 0, &l), 0);
+  for (int k = 0; k < 17; k++)
+    assert_int_equal(tack_ledger_deposit(l, 9e18), 0);
+  apply(l, &a, fill("A", BUY, 1e11, 1e9, 0));
+  assert_int_equal(tack_ledger_equity(l, &equity), 0);
+  assert_int_equal(tack_ledger_get_totals(l, &t), 0);
+  assert_true(equity == t.equity);
+  tack_fill fb = fill("B", BUY, 1e11, 1e9, 0);
+  assert_int_equal(tack_ledger_apply_fill(l, &b, &fb), 0);
+  assert_int_equal(tack_ledger_equity(l, &equity), TACK_ERANGE);
+  assert_int_equal(tack_ledger_get_totals(l, &t), TACK_ERANGE);
+  assert_int_equal(tack_ledger_mark(l, "B", 0), 0);
+  assert_int_equal(tack_ledger_equity(l, &equity), 0);
+  assert_int_equal(tack_ledger_get_totals(l, &t), 0);
+  assert_true(equity == t.equity);
+  assert_money(equity, "53000000000000000000");
+  tack_ledger_free(l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_spot_long),
@@ -441,6 +572,7 @@ int main(void) {
       cmocka_unit_test(test_refusals_change_nothing),
       cmocka_unit_test(test_random_identity),
       cmocka_unit_test(test_deposit_and_adopt),
+      cmocka_unit_test(test_doubles_are_nearest),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

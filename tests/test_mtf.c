@@ -88,7 +88,7 @@ static void write_config(run *r, const char *tag, const char *ex_params, const c
 static int load_and_build(run *r) {
   const tack_plugin *plugins[] = {&fx.exchange, &fx.filter, &fx.strategy};
   tack_plugin_set set = {plugins, 3, NULL, 0};
-  tack_runtime_opts o = {"mtf", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"mtf", NULL, 0, 0, 0, 0};
   r->d = (tack_diag)TACK_DIAG_INIT;
   int rc = tack_config_load(r->path, &r->cfg, &r->d);
   if (rc == 0)
@@ -835,7 +835,7 @@ static void test_spec_errors(void **state) {
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     tack_runtime *rt = NULL;
     tack_diag d = TACK_DIAG_INIT;
-    tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+    tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
     rt_ci ex_ci, st_ci;
     tack_ctx *ex = NULL, *st = NULL;
     assert_int_equal(tack_runtime_new(&o, &rt), 0);

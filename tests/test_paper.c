@@ -10,7 +10,13 @@
  * client ids; cancel; GTD and DAY expiry; fault injection; exact cash against an independent
  * sum and the host's ledger; reconcile; persistence across a restart, and
  * refusal of a mismatched or damaged state; determinism; failing
- * allocations.
+ * allocations. The store source, over a real store (host/candles.c) behind
+ * the mock's candle services: the same events as the files it came from,
+ * window refills over many short pages with flat memory, from and to on
+ * every source, a restart that resumes at the right candle without paging
+ * back, the errors of a missing series, an empty range, unusable candles
+ * and no store; and batched steps giving, bit for bit, the events of one
+ * step per tick.
  */
 #include <dlfcn.h>
 #include <ftw.h>
@@ -27,9 +33,12 @@
 
 #include <cmocka.h>
 
+#include "candles.h"
+#include "diag.h"
 #include "ledger.h"
 #include "paper_mock_host.h"
 #include "rounding.h"
+#include "store.h"
 
 #define BUY TACK_SIDE_BUY
 #define SELL TACK_SIDE_SELL
@@ -43,6 +52,16 @@ static const tack_plugin_desc *paper_desc;
 static const tack_exchange_vtable *vt;
 static char tmp_dir[512];
 static char bars_path[600], ticks_path[600], folder_path[600];
+
+/* The host's store for the store source: BTC-USD and ETH-USD at 60 s (the
+ * fixture files' bars), SOL-USD at 60 s (BIG_BARS bars, also written to
+ * big_path) and at 1 s (SECOND_BARS bars). */
+#define BIG_BARS 12000
+#define SECOND_BARS 6000
+static tack_store *store;
+static tack_candles *candles;
+static tack_bar big[BIG_BARS];
+static char big_path[600];
 
 /* Ten one-minute bars; bar 5 gaps down, bar 8 has no volume. */
 static const char bars_csv[] = "ts,open,high,low,close,volume\n"
@@ -117,6 +136,8 @@ static void venue_close(venue *v) {
     vt->life.stop(v->self);
   if (v->created)
     vt->life.destroy(v->self);
+  if (v->ctx->open_reads != 0)
+    fail_msg("the paper venue left %zu candle reads open", v->ctx->open_reads);
   if (v->ctx->acct.live_blocks != 0)
     fail_msg("the paper venue leaked %llu blocks (%llu bytes)",
              (unsigned long long)v->ctx->acct.live_blocks,
@@ -426,9 +447,9 @@ static void test_ticks(void **state) {
   (void)state;
   venue v;
   tack_exchange_caps caps;
-  const char *const kv[] = {"symbols", "BTC-USD",   "data", ticks_path,  "slippage",
-                            "none",    "taker_bps", "0",    "maker_bps", "0",
-                            "persist", "false",     NULL};
+  const char *const kv[] = {"symbols", "BTC-USD",   "data",        ticks_path,  "slippage",
+                            "none",    "taker_bps", "0",           "maker_bps", "0",
+                            "persist", "false",     "interval_ms", "1",         NULL};
   assert_int_equal(venue_open(&v, kv, NULL), 0);
   memset(&caps, 0, sizeof caps);
   caps.size = sizeof caps;
@@ -626,8 +647,8 @@ static void test_real_data(void **state) {
     skip();
   }
   venue v;
-  const char *const kv[] = {"symbols",    "BTC-USD", "data",  bars, "lot",
-                            "0.00000001", "persist", "false", NULL};
+  const char *const kv[] = {"symbols", "BTC-USD", "data",        bars, "lot", "0.00000001",
+                            "persist", "false",   "interval_ms", "1",  NULL};
   venue_go(&v, kv, NULL, "BTC-USD");
   tack_ledger *ledger;
   assert_int_equal(tack_ledger_new("USD", 100000, &ledger), 0);
@@ -665,8 +686,8 @@ static void test_real_data(void **state) {
   tack_ledger_free(ledger);
   venue_close(&v);
 
-  const char *const kt[] = {"symbols", "ETH-USDT", "quote",   "USDT",  "data", trades,
-                            "lot",     "0.0001",   "persist", "false", NULL};
+  const char *const kt[] = {"symbols", "ETH-USDT", "quote", "USDT",        "data", trades, "lot",
+                            "0.0001",  "persist",  "false", "interval_ms", "1",    NULL};
   venue_go(&v, kt, NULL, "ETH-USDT");
   assert_int_equal(mock_pump_until(v.ctx, MOCK_TRADE, 10), 0);
   assert_int_equal(order(&v, "e1", "ETH-USDT", BUY, LMT, 0, 2, 1666.5, 0), 0);
@@ -1213,8 +1234,8 @@ static void test_expiry(void **state) {
   venue_close(&v);
 
   /* DAY: until the end of the UTC day of its arrival. */
-  const char *const hourly[] = {"symbols", "BTC-USD", "timeframe", "3600", "bars",
-                                "48",      "persist", "false",     NULL};
+  const char *const hourly[] = {"symbols", "BTC-USD", "timeframe",   "3600", "bars", "48",
+                                "persist", "false",   "interval_ms", "1",    NULL};
   venue_go(&v, hourly, NULL, "BTC-USD");
   bars_until(&v, 1);
   assert_int_equal(order(&v, "day", "BTC-USD", BUY, LMT, TACK_TIF_DAY, 1, 1, 0), 0);
@@ -1242,8 +1263,9 @@ static void test_fault_injection(void **state) {
   assert_string_equal(mock_last_update(v.ctx, "c")->venue_id, "P2");
   venue_close(&v);
 
-  const char *const sym[] = {
-      "symbols", "BTC-USD,ETH-USD", "reject_symbol", "ETH-USD", "persist", "false", NULL};
+  const char *const sym[] = {"symbols", "BTC-USD,ETH-USD", "reject_symbol", "ETH-USD",
+                             "persist", "false",           "interval_ms",   "1",
+                             NULL};
   venue_go(&v, sym, NULL, "BTC-USD");
   bars_until(&v, 1);
   assert_int_equal(order(&v, "eth", "ETH-USD", BUY, MKT, 0, 1, 0, 0), 0);
@@ -1263,66 +1285,116 @@ static uint64_t lcg(uint64_t *s) {
   return *s >> 33;
 }
 
-/* A seeded session on the random walk: random orders after every bar. */
-static void random_session(venue *v, mock_store *store, uint64_t seed, int persist) {
-  char n_bars[16];
-  snprintf(n_bars, sizeof n_bars, "%d", 300);
-  const char *const kv[] = {"symbols",
-                            "BTC-USD,ETH-USD",
-                            "bars",
-                            n_bars,
-                            "seed",
-                            "5",
-                            "volatility",
-                            "0.01",
-                            "lot",
-                            "0.001",
-                            "maker_bps",
-                            "2",
-                            "taker_bps",
-                            "7.5",
-                            "slippage",
-                            "volume",
-                            "impact",
-                            "0.05",
-                            "participation",
-                            "0.5",
-                            "persist",
-                            persist ? "true" : "false",
-                            NULL};
-  venue_go(v, kv, store, "BTC-USD");
-  venue_sub(v, "ETH-USD");
-  uint64_t s = seed;
-  for (size_t n = 1; mock_pump_until(v->ctx, MOCK_BAR, n) == 0; n++) {
-    const tack_bar *b = &mock_last(v->ctx, MOCK_BAR)->u.bar;
-    const char *symbol = mock_last(v->ctx, MOCK_BAR)->symbol;
-    uint64_t r = lcg(&s);
-    char id[32];
-    snprintf(id, sizeof id, "r%zu", n);
-    uint32_t side = (r & 1) ? BUY : SELL;
-    double qty = (double)(1 + lcg(&s) % 3000) / 1000.0;
-    double off = ((double)(lcg(&s) % 200) - 100.0) / 10000.0;
-    double limit = round(b->close * (1.0 + off) * 100.0) / 100.0;
-    switch (r % 5) {
-    case 0:
-      order(v, id, symbol, side, MKT, 0, qty, 0, 0);
-      break;
-    case 1:
-    case 2:
-      order(v, id, symbol, side, LMT, 0, qty, limit, 0);
-      break;
-    case 3:
-      order(v, id, symbol, side, STP, 0, qty, 0, limit);
-      break;
-    default:
-      if (n > 3) {
-        char old[32];
-        snprintf(old, sizeof old, "r%zu", n - 3);
-        vt->cancel(v->self, old, "");
-      }
-      break;
+/* The strategy of a seeded session: after every bar, from inside ex_bar
+ * (as the host's trader reacts), a random market, limit or stop order on
+ * the bar's symbol, or a cancel of the order of three bars before. */
+typedef struct session {
+  venue *v;
+  uint64_t seed;
+  size_t n;
+} session;
+
+static void session_bar(void *user, tack_ctx *ctx, const char *symbol, const tack_bar *b) {
+  session *ss = user;
+  venue *v = ss->v;
+  (void)ctx;
+  size_t n = ++ss->n;
+  uint64_t r = lcg(&ss->seed);
+  char id[32];
+  snprintf(id, sizeof id, "r%zu", n);
+  uint32_t side = (r & 1) ? BUY : SELL;
+  double qty = (double)(1 + lcg(&ss->seed) % 3000) / 1000.0;
+  double off = ((double)(lcg(&ss->seed) % 200) - 100.0) / 10000.0;
+  double limit = round(b->close * (1.0 + off) * 100.0) / 100.0;
+  switch (r % 5) {
+  case 0:
+    order(v, id, symbol, side, MKT, 0, qty, 0, 0);
+    break;
+  case 1:
+  case 2:
+    order(v, id, symbol, side, LMT, 0, qty, limit, 0);
+    break;
+  case 3:
+    order(v, id, symbol, side, STP, 0, qty, 0, limit);
+    break;
+  default:
+    if (n > 3) {
+      char old[32];
+      snprintf(old, sizeof old, "r%zu", n - 3);
+      vt->cancel(v->self, old, "");
     }
+    break;
   }
+}
+
+/* Opens a venue with kv, subscribes the symbols of subs (comma-separated)
+ * and runs the session of seed to the end of the data. */
+static void run_session(venue *v, const char *const *kv, mock_store *store, const char *subs,
+                        uint64_t seed) {
+  char list[256], *save = NULL;
+  session ss = {v, seed, 0};
+  snprintf(list, sizeof list, "%s", subs);
+  char *first = strtok_r(list, ",", &save);
+  venue_go(v, kv, store, first);
+  for (char *sym = strtok_r(NULL, ",", &save); sym; sym = strtok_r(NULL, ",", &save))
+    venue_sub(v, sym);
+  v->ctx->on_bar = session_bar;
+  v->ctx->on_bar_user = &ss;
+  mock_pump(v->ctx, SIZE_MAX);
+  v->ctx->on_bar = NULL;
+  v->ctx->on_bar_user = NULL;
+}
+
+/* kv pairs of a (NULL-terminated) then b: a's win. */
+static const char *const *join_kv(params *p, const char *const *a, const char *const *b) {
+  size_t n = 0;
+  for (const char *const *e = a; e && e[0]; e += 2) {
+    p->kv[n++] = e[0];
+    p->kv[n++] = e[1];
+  }
+  for (const char *const *e = b; e && e[0]; e += 2) {
+    p->kv[n++] = e[0];
+    p->kv[n++] = e[1];
+  }
+  p->kv[n] = NULL;
+  return p->kv;
+}
+
+/* The session's walk: two symbols, fees, volume slippage, a participation
+ * cap; extra pairs win. */
+static const char *const *session_params(params *p, int persist, const char *const *extra) {
+  static const char *const on[] = {"persist", "true", NULL}, *const off[] = {"persist", "false",
+                                                                             NULL};
+  const char *const walk[] = {"symbols",
+                              "BTC-USD,ETH-USD",
+                              "bars",
+                              "300",
+                              "seed",
+                              "5",
+                              "volatility",
+                              "0.01",
+                              "lot",
+                              "0.001",
+                              "maker_bps",
+                              "2",
+                              "taker_bps",
+                              "7.5",
+                              "slippage",
+                              "volume",
+                              "impact",
+                              "0.05",
+                              "participation",
+                              "0.5",
+                              NULL};
+  params first;
+  join_kv(&first, extra, persist ? on : off);
+  return join_kv(p, first.kv, walk);
+}
+
+/* A seeded session on the random walk. */
+static void random_session(venue *v, mock_store *store, uint64_t seed, int persist) {
+  static params pp;
+  run_session(v, session_params(&pp, persist, NULL), store, "BTC-USD,ETH-USD", seed);
 }
 
 static void test_exact_cash(void **state) {
@@ -1621,30 +1693,8 @@ static void test_persist_random(void **state) {
   double usd = balance_of(a.ctx, "USD")->total, btc = balance_of(a.ctx, "BTC")->total;
   size_t fills = mock_count(a.ctx, MOCK_FILL);
   venue_close(&a);
-  const char *const kv[] = {"symbols",
-                            "BTC-USD,ETH-USD",
-                            "bars",
-                            "300",
-                            "seed",
-                            "5",
-                            "volatility",
-                            "0.01",
-                            "lot",
-                            "0.001",
-                            "maker_bps",
-                            "2",
-                            "taker_bps",
-                            "7.5",
-                            "slippage",
-                            "volume",
-                            "impact",
-                            "0.05",
-                            "participation",
-                            "0.5",
-                            "persist",
-                            "true",
-                            NULL};
-  venue_go(&b, kv, &st, "BTC-USD");
+  params pp;
+  venue_go(&b, session_params(&pp, 1, NULL), &st, "BTC-USD");
   assert_int_equal(vt->reconcile(b.self, 1, 0), 0);
   assert_int_equal(mock_pump_until(b.ctx, MOCK_DONE, 1), 0);
   assert_true(balance_of(b.ctx, "USD")->total == usd);
@@ -1677,35 +1727,386 @@ static void test_determinism(void **state) {
   venue_close(&b);
 }
 
+/* Standard store parameters (as make_params), extra pairs first. */
+static const char *const *store_params(params *p, const char *symbols, const char *const *extra) {
+  const char *const base[] = {"symbols", symbols,     "source",      "store",     "slippage",
+                              "none",    "maker_bps", "0",           "taker_bps", "0",
+                              "persist", "false",     "interval_ms", "1000",      NULL};
+  return join_kv(p, extra, base);
+}
+
 static void test_failing_allocations(void **state) {
   (void)state;
+  /* Fail the n-th allocation, for every n until a whole run needs no
+   * failure: each must fail cleanly, leak nothing and crash nowhere. With
+   * files, then with the store. */
+  for (int source = 0; source < 2; source++) {
+    static const char *const persist[] = {"persist", "true", NULL};
+    params pp;
+    mock_store st;
+    memset(&st, 0, sizeof st);
+    uint64_t n;
+    for (n = 1; n < 2000; n++) {
+      venue v;
+      const char *const *kv =
+          source == 0 ? persist_params(&pp) : store_params(&pp, "BTC-USD", persist);
+      tack_alloc_fail_after(n);
+      int rc = venue_open(&v, kv, &st);
+      if (rc == 0 && vt->connect(v.self) == 0) {
+        mock_pump(v.ctx, 4);
+        venue_sub(&v, "BTC-USD");
+        mock_pump(v.ctx, 3);
+        order(&v, "a", "BTC-USD", BUY, MKT, 0, 1, 0, 0);
+        order(&v, "b", "BTC-USD", BUY, LMT, 0, 1, 96, 0);
+        vt->reconcile(v.self, 1, 0);
+        mock_pump(v.ctx, 100);
+      }
+      tack_alloc_fail_after(0);
+      int clean = rc == 0 && v.ctx->acct.failed == 0;
+      venue_close(&v);
+      mock_store_free(&st);
+      if (clean)
+        break;
+    }
+    assert_true(n > 5 && n < 2000);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* The store source, from and to, batching                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Every event of a and b equal, bit for bit, in order (connection events
+ * left out when skip_connection: they name the data's source). */
+static void assert_same_events(const tack_ctx *a, const tack_ctx *b, int skip_connection) {
+  size_t i = 0, j = 0, compared = 0;
+  for (;;) {
+    while (skip_connection && i < a->n_events && a->events[i].kind == MOCK_CONNECTION)
+      i++;
+    while (skip_connection && j < b->n_events && b->events[j].kind == MOCK_CONNECTION)
+      j++;
+    if (i == a->n_events || j == b->n_events)
+      break;
+    if (memcmp(&a->events[i], &b->events[j], sizeof(mock_event)) != 0)
+      fail_msg("event %zu (kind %d) differs from event %zu (kind %d)", i, a->events[i].kind, j,
+               b->events[j].kind);
+    i++;
+    j++;
+    compared++;
+  }
+  if (i != a->n_events || j != b->n_events)
+    fail_msg("one run has more events: %zu of %zu against %zu of %zu", i, a->n_events, j,
+             b->n_events);
+  assert_true(compared > 0);
+}
+
+static void test_store_replay(void **state) {
+  (void)state;
+  venue a, b;
+  params pa, pb;
+  /* The fixture bars from the store and from the file: the same events,
+   * orders and fills included. */
+  const char *const *kv = store_params(&pa, "BTC-USD", NULL);
+  venue_go(&a, kv, NULL, "BTC-USD");
+  tack_exchange_caps caps;
+  memset(&caps, 0, sizeof caps);
+  caps.size = sizeof caps;
+  assert_int_equal(vt->caps(a.self, &caps), 0);
+  assert_int_equal(caps.bar_timeframes[0], 60);
+  assert_non_null(strstr(mock_nth(a.ctx, MOCK_CONNECTION, 1)->detail, "the host's store"));
+  open_bars(&b, &pb, NULL);
+  venue *both[2] = {&a, &b};
+  for (int k = 0; k < 2; k++) {
+    venue *v = both[k];
+    bars_until(v, 1);
+    submit(v, "m1", BUY, MKT, 1, 0, 0);
+    submit(v, "l1", BUY, LMT, 2, 96, 0);
+    bars_until(v, 4);
+    submit(v, "s1", SELL, STP, 1, 0, 97.5);
+    mock_pump(v->ctx, 100);
+    assert_int_equal(mock_count(v->ctx, MOCK_BAR), 10);
+    assert_int_equal(mock_last(v->ctx, MOCK_CONNECTION)->state, TACK_CONN_EOF);
+  }
+  assert_status(a.ctx, "l1", TACK_STATUS_FILLED);
+  assert_same_events(a.ctx, b.ctx, 1);
+  venue_close(&a);
+  venue_close(&b);
+
+  /* data = "store" is source = "store", also as the path the host makes of
+   * it, even where the store itself lives. */
+  char here[700];
+  snprintf(here, sizeof here, "%s/store", tmp_dir);
+  const char *const words[] = {"store", here};
+  for (int k = 0; k < 2; k++) {
+    const char *const shorthand[] = {"symbols", "BTC-USD", "data", words[k],
+                                     "persist", "false",   NULL};
+    venue_go(&a, shorthand, NULL, "BTC-USD");
+    mock_pump(a.ctx, 100);
+    assert_int_equal(mock_count(a.ctx, MOCK_BAR), 10);
+    assert_non_null(strstr(mock_nth(a.ctx, MOCK_CONNECTION, 1)->detail, "the host's store"));
+    venue_close(&a);
+  }
+
+  /* Two symbols merge by time as their files do. */
+  venue_go(&a, store_params(&pa, "BTC-USD,ETH-USD", NULL), NULL, "BTC-USD");
+  venue_sub(&a, "ETH-USD");
+  const char *const files[] = {"symbols", "BTC-USD,ETH-USD", NULL};
+  venue_go(&b, make_params(&pb, folder_path, files), NULL, "BTC-USD");
+  venue_sub(&b, "ETH-USD");
+  mock_pump(a.ctx, 1000);
+  mock_pump(b.ctx, 1000);
+  assert_int_equal(mock_count(a.ctx, MOCK_BAR), 13);
+  assert_same_events(a.ctx, b.ctx, 1);
+  venue_close(&a);
+  venue_close(&b);
+}
+
+static void test_store_window(void **state) {
+  (void)state;
+  venue v;
   params pp;
+  /* Many refills of the window, from short pages, batched: every bar in
+   * order, with memory far below the whole series'. */
+  mock_page_max = 700;
+  const char *const batch[] = {"interval_ms", "0", NULL};
+  venue_go(&v, store_params(&pp, "SOL-USD", batch), NULL, "SOL-USD");
+  mock_page_max = 0;
+  mock_pump(v.ctx, SIZE_MAX);
+  assert_int_equal(mock_count(v.ctx, MOCK_BAR), BIG_BARS);
+  size_t k = 0;
+  for (size_t i = 0; i < v.ctx->n_events; i++) {
+    const mock_event *e = &v.ctx->events[i];
+    if (e->kind != MOCK_BAR)
+      continue;
+    if (e->u.bar.ts != big[k].ts || e->u.bar.close != big[k].close)
+      fail_msg("bar %zu differs from the store's", k);
+    k++;
+  }
+  assert_int_equal(mock_last(v.ctx, MOCK_CONNECTION)->state, TACK_CONN_EOF);
+  assert_true(v.ctx->candle_calls >= BIG_BARS / 700);
+  uint64_t peak = v.ctx->acct.peak_bytes;
+  if (peak >= BIG_BARS * sizeof(tack_bar) / 2)
+    fail_msg("peak memory %llu bytes: the window should keep it well under the series' %zu",
+             (unsigned long long)peak, BIG_BARS * sizeof(tack_bar));
+  venue_close(&v);
+
+  /* A third of the bars: the same memory. */
+  const char *const third[] = {"interval_ms", "0", "to", "1704307200", NULL};
+  venue_go(&v, store_params(&pp, "SOL-USD", third), NULL, "SOL-USD");
+  mock_pump(v.ctx, SIZE_MAX);
+  assert_int_equal(mock_count(v.ctx, MOCK_BAR), 4000);
+  assert_true(v.ctx->acct.peak_bytes == peak);
+  venue_close(&v);
+
+  /* A feed latency longer than the window: it grows to hold what waits,
+   * and every bar still arrives, in order. */
+  const char *const late[] = {"interval_ms",     "0",        "timeframe", "1",
+                              "feed_latency_ms", "86400000", NULL};
+  venue_go(&v, store_params(&pp, "SOL-USD", late), NULL, "SOL-USD");
+  mock_pump(v.ctx, SIZE_MAX);
+  assert_int_equal(mock_count(v.ctx, MOCK_BAR), SECOND_BARS);
+  for (size_t i = 0; i < SECOND_BARS; i++)
+    assert_true(mock_nth(v.ctx, MOCK_BAR, i)->u.bar.ts == (T0 + (int64_t)i) * TACK_NS_PER_SEC);
+  venue_close(&v);
+}
+
+static void test_from_to(void **state) {
+  (void)state;
+  venue v;
+  params pp;
+  /* [T0 + 120, T0 + 300): three bars, from the store and from the file. */
+  const char *const range[] = {"from", "2024-01-01T00:02:00Z", "to", "1704067500", NULL};
+  for (int k = 0; k < 2; k++) {
+    if (k == 0)
+      venue_go(&v, store_params(&pp, "BTC-USD", range), NULL, "BTC-USD");
+    else
+      open_bars(&v, &pp, range);
+    mock_pump(v.ctx, 100);
+    assert_int_equal(mock_count(v.ctx, MOCK_BAR), 3);
+    assert_true(mock_nth(v.ctx, MOCK_BAR, 0)->u.bar.ts == (T0 + 120) * TACK_NS_PER_SEC);
+    assert_true(mock_nth(v.ctx, MOCK_BAR, 2)->u.bar.ts == (T0 + 240) * TACK_NS_PER_SEC);
+    venue_close(&v);
+  }
+  /* Trades: by their time. */
+  const char *const ticks[] = {"symbols", "BTC-USD",    "data",        ticks_path,
+                               "from",    "1704067201", "to",          "2024-01-01T00:00:04Z",
+                               "persist", "false",      "interval_ms", "1",
+                               NULL};
+  venue_go(&v, ticks, NULL, "BTC-USD");
+  mock_pump(v.ctx, 100);
+  assert_int_equal(mock_count(v.ctx, MOCK_TRADE), 4);
+  venue_close(&v);
+  /* The walk starts at from (on the grid) and stops before to. */
+  const char *const walk[] = {
+      "symbols", "BTC-USD", "from", "2024-03-01T00:00:30Z", "to", "2024-03-01T01:00:00Z",
+      "persist", "false",   NULL};
+  venue_go(&v, walk, NULL, "BTC-USD");
+  mock_pump(v.ctx, 1000);
+  assert_int_equal(mock_count(v.ctx, MOCK_BAR), 59);
+  assert_true(mock_nth(v.ctx, MOCK_BAR, 0)->u.bar.ts == INT64_C(1709251260) * TACK_NS_PER_SEC);
+  venue_close(&v);
+
+  const char *const bad[] = {"symbols", "BTC-USD", "from", "yesterday", NULL};
+  refused(bad, "is not a UTC time");
+  const char *const back[] = {"symbols", "BTC-USD", "from", "2024-02-01", "to", "2024-01-01", NULL};
+  refused(back, "is not after from");
+  const char *const none[] = {"symbols", "BTC-USD", "data", bars_path, "from", "2025-01-01", NULL};
+  refused(none, "has no rows from 2025-01-01T00:00:00Z");
+  const char *const before[] = {"symbols", "BTC-USD", "to", "2023-01-01", NULL};
+  refused(before, "leaves no bar of the random walk");
+}
+
+static void test_store_errors(void **state) {
+  (void)state;
+  venue v;
+  params pp;
+  const char *const *kv = store_params(&pp, "XRP-USD", NULL);
+  refused(kv, "XRP-USD at 60 s: the host's store holds no such candles");
+  const char *const hourly[] = {"timeframe", "3600", NULL};
+  refused(store_params(&pp, "BTC-USD", hourly), "BTC-USD at 3600 s");
+  const char *const later[] = {"from", "2030-01-01", NULL};
+  refused(store_params(&pp, "BTC-USD", later),
+          "holds 10 candles from 2024-01-01T00:00:00Z to 2024-01-01T00:09:00Z, none from "
+          "2030-01-01T00:00:00Z");
+  const char *const both[] = {"data", bars_path, NULL};
+  refused(store_params(&pp, "BTC-USD", both), "data is read only with source = files");
+  const char *const files[] = {"symbols", "BTC-USD", "source", "files", NULL};
+  refused(files, "is files but data names no file");
+
+  /* Candles with a low of 0: refused at configure when the first page
+   * holds one, else the replay stops there. */
+  refused(store_params(&pp, "NIL-USD", NULL), "has a low of 0");
+  const char *const batch[] = {"interval_ms", "0", NULL};
+  venue_go(&v, store_params(&pp, "ZER-USD", batch), NULL, "ZER-USD");
+  mock_pump(v.ctx, SIZE_MAX);
+  assert_int_equal(mock_last(v.ctx, MOCK_CONNECTION)->state, TACK_CONN_FAILED);
+  /* The candle is named in the line before the venue's last words. */
+  assert_int_equal(v.ctx->log_errors, 2);
+  assert_non_null(strstr(v.ctx->log_error, "reading candles from the store"));
+  assert_true(mock_count(v.ctx, MOCK_BAR) < 1500);
+  venue_close(&v);
+
+  /* Without a store, configure passes (as `tack check` runs it) and start
+   * says what is missing. */
+  mock_candles = NULL;
+  int rc = venue_open(&v, store_params(&pp, "BTC-USD", NULL), NULL);
+  mock_candles = candles;
+  assert_int_equal(rc, TACK_ESTATE);
+  assert_int_equal(v.ctx->param_errors, 0);
+  assert_non_null(strstr(v.ctx->log_error, "runs without a store"));
+  /* The store comes back: the next start reads it. */
+  v.ctx->candles = candles;
+  assert_int_equal(vt->life.start(v.self), 0);
+  v.started = 1;
+  venue_connect(&v);
+  venue_sub(&v, "BTC-USD");
+  mock_pump(v.ctx, 100);
+  assert_int_equal(mock_count(v.ctx, MOCK_BAR), 10);
+  venue_close(&v);
+}
+
+static void test_store_resume(void **state) {
+  (void)state;
   mock_store st;
   memset(&st, 0, sizeof st);
-  /* Fail the n-th allocation, for every n until a whole run needs no
-   * failure: each must fail cleanly, leak nothing and crash nowhere. */
-  uint64_t n;
-  for (n = 1; n < 2000; n++) {
-    venue v;
-    tack_alloc_fail_after(n);
-    int rc = venue_open(&v, persist_params(&pp), &st);
-    if (rc == 0 && vt->connect(v.self) == 0) {
-      mock_pump(v.ctx, 4);
-      venue_sub(&v, "BTC-USD");
-      mock_pump(v.ctx, 3);
-      order(&v, "a", "BTC-USD", BUY, MKT, 0, 1, 0, 0);
-      order(&v, "b", "BTC-USD", BUY, LMT, 0, 1, 96, 0);
-      vt->reconcile(v.self, 1, 0);
-      mock_pump(v.ctx, 100);
-    }
-    tack_alloc_fail_after(0);
-    int clean = rc == 0 && v.ctx->acct.failed == 0;
-    venue_close(&v);
-    mock_store_free(&st);
-    if (clean)
-      break;
+  venue a, b;
+  params pp;
+  const char *const persist[] = {"persist", "true", "interval_ms", "1", NULL};
+  const char *const *kv = store_params(&pp, "SOL-USD", persist);
+  venue_go(&a, kv, &st, "SOL-USD");
+  bars_until(&a, 5000);
+  assert_int_equal(order(&a, "m", "SOL-USD", BUY, MKT, 0, 1, 0, 0), 0);
+  assert_int_equal(order(&a, "rest", "SOL-USD", BUY, LMT, 0, 1, 1, 0), 0);
+  bars_until(&a, 5003);
+  assert_status(a.ctx, "m", TACK_STATUS_FILLED);
+  double cash = balance_of(a.ctx, "USD")->total;
+  venue_close(&a);
+
+  /* The restart reads on from the candle after the last one published:
+   * it does not page through the 5003 before it. */
+  mock_page_max = 100;
+  venue_go(&b, kv, &st, "SOL-USD");
+  mock_page_max = 0;
+  assert_int_equal(vt->reconcile(b.self, 1, 0), 0);
+  assert_int_equal(mock_pump_until(b.ctx, MOCK_DONE, 1), 0);
+  assert_true(balance_of(b.ctx, "USD")->total == cash);
+  assert_status(b.ctx, "rest", TACK_STATUS_OPEN);
+  bars_until(&b, 1);
+  assert_true(mock_nth(b.ctx, MOCK_BAR, 0)->u.bar.ts == big[5003].ts);
+  if (b.ctx->candle_calls >= 50) /* a page at configure, a window of 4096 in pages of 100 */
+    fail_msg("%zu reads of the store: the restart paged through what it had replayed",
+             b.ctx->candle_calls);
+  mock_pump(b.ctx, SIZE_MAX);
+  assert_int_equal(mock_count(b.ctx, MOCK_BAR), BIG_BARS - 5003);
+  assert_int_equal(mock_last(b.ctx, MOCK_CONNECTION)->state, TACK_CONN_EOF);
+  venue_close(&b);
+
+  /* A store that now holds fewer candles than the state counted. */
+  const char *const shorter[] = {"persist", "true", "interval_ms", "1", "to", "1704100000", NULL};
+  assert_int_equal(venue_open(&b, store_params(&pp, "SOL-USD", shorter), &st), TACK_ECONFIG);
+  assert_non_null(strstr(b.ctx->log_error, "outside the range replayed now"));
+  venue_close(&b);
+  mock_store_free(&st);
+}
+
+static void test_store_vs_files(void **state) {
+  (void)state;
+  /* A seeded session on 3000 bars of SOL-USD, from the store and from its
+   * file: the same fills, updates, balances and positions. */
+  venue a, b;
+  static params pa, pb;
+  const char *const range[] = {
+      "from", "2024-01-02", "to", "1704369600",    "lot", "0.001", "interval_ms", "0", "slippage",
+      "sqrt", "taker_bps",  "4",  "participation", "0.3", "cash",  "100000000",   NULL};
+  run_session(&a, store_params(&pa, "SOL-USD", range), NULL, "SOL-USD", 17);
+  const char *const file[] = {"data", big_path, "source", "files", NULL};
+  params mid;
+  join_kv(&mid, file, range);
+  run_session(&b, store_params(&pb, "SOL-USD", mid.kv), NULL, "SOL-USD", 17);
+  assert_int_equal(mock_count(a.ctx, MOCK_BAR), 3600);
+  if (mock_count(a.ctx, MOCK_FILL) < 500)
+    fail_msg("%zu fills, want 500 or more", mock_count(a.ctx, MOCK_FILL));
+  assert_same_events(a.ctx, b.ctx, 1);
+  venue_close(&a);
+  venue_close(&b);
+}
+
+static void test_batching_parity(void **state) {
+  (void)state;
+  /* The same session stepped one event per tick (interval_ms 1) and in
+   * batches (0): every event the same, bit for bit. */
+  const char *const latency[] = {"latency_ms", "90000", "feed_latency_ms", "120000", NULL};
+  const char *const *extras[] = {NULL, latency};
+  for (size_t k = 0; k < 2; k++) {
+    venue a, b;
+    static params pa, pb;
+    params ea, eb;
+    const char *const one[] = {"interval_ms", "1", NULL}, *const many[] = {"interval_ms", "0",
+                                                                           NULL};
+    join_kv(&ea, one, extras[k]);
+    join_kv(&eb, many, extras[k]);
+    run_session(&a, session_params(&pa, 0, ea.kv), NULL, "BTC-USD,ETH-USD", 31 + k);
+    run_session(&b, session_params(&pb, 0, eb.kv), NULL, "BTC-USD,ETH-USD", 31 + k);
+    assert_true(mock_count(a.ctx, MOCK_FILL) > 100);
+    assert_same_events(a.ctx, b.ctx, 0);
+    /* What batching changes: far fewer timers. */
+    assert_true(a.ctx->next_timer_id >= b.ctx->next_timer_id + 500);
+    venue_close(&a);
+    venue_close(&b);
   }
-  assert_true(n > 5 && n < 2000);
+  /* And on the store, paging. */
+  venue a, b;
+  static params pa, pb;
+  const char *const one[] = {"interval_ms", "1", "lot", "0.001", NULL};
+  const char *const many[] = {"interval_ms", "0", "lot", "0.001", NULL};
+  mock_page_max = 333;
+  run_session(&a, store_params(&pa, "SOL-USD", one), NULL, "SOL-USD", 5);
+  run_session(&b, store_params(&pb, "SOL-USD", many), NULL, "SOL-USD", 5);
+  mock_page_max = 0;
+  assert_int_equal(mock_count(a.ctx, MOCK_BAR), BIG_BARS);
+  assert_same_events(a.ctx, b.ctx, 0);
+  venue_close(&a);
+  venue_close(&b);
 }
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -1713,6 +2114,82 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
   (void)flag;
   (void)ftw;
   return remove(path);
+}
+
+/* Puts the candles of a CSV text into the store. */
+static int put_csv(const char *symbol, const char *text) {
+  tack_diag d = TACK_DIAG_INIT;
+  tack_bar *bars = NULL;
+  size_t n = 0;
+  int rc = tack_candles_csv_parse(symbol, text, strlen(text), 60, &bars, &n, NULL, 5, &d);
+  if (rc == 0)
+    rc = tack_candles_put(candles, symbol, 60, bars, n, NULL, NULL);
+  if (rc != 0)
+    tack_diag_print(&d, stderr);
+  tack_free(NULL, bars);
+  tack_diag_free(&d);
+  return rc;
+}
+
+/* The store of the store source's tests (see BIG_BARS), and big's file. */
+static int make_store(void) {
+  char path[700];
+  snprintf(path, sizeof path, "%s/store", tmp_dir);
+  if (tack_store_open(path, 0, &store) != 0 || tack_candles_open(store, &candles) != 0 ||
+      put_csv("BTC-USD", bars_csv) != 0 || put_csv("ETH-USD", eth_csv) != 0)
+    return -1;
+  /* A walk on the 0.01 grid, in whole ticks so that every price is the
+   * same double in the store and in the file (%.17g reads back exactly). */
+  uint64_t r = 42;
+  int64_t close = 2000000;
+  for (size_t i = 0; i < BIG_BARS; i++) {
+    int64_t open = close;
+    close = open + (int64_t)(lcg(&r) % 401) - 200;
+    int64_t high = (open > close ? open : close) + (int64_t)(lcg(&r) % 100);
+    int64_t low = (open < close ? open : close) - (int64_t)(lcg(&r) % 100);
+    big[i] = (tack_bar){(T0 + 60 * (int64_t)i) * TACK_NS_PER_SEC,
+                        (double)open / 100.0,
+                        (double)high / 100.0,
+                        (double)low / 100.0,
+                        (double)close / 100.0,
+                        (double)(1 + lcg(&r) % 100000) / 1000.0,
+                        60,
+                        TACK_BAR_CLOSED};
+  }
+  if (tack_candles_put(candles, "SOL-USD", 60, big, BIG_BARS, NULL, NULL) != 0)
+    return -1;
+  /* Candles the store takes and the venue cannot use: a low of 0, first
+   * and in the middle. */
+  tack_bar zero[2000];
+  memcpy(zero, big, sizeof zero);
+  zero[1500].low = 0;
+  if (tack_candles_put(candles, "ZER-USD", 60, zero, 2000, NULL, NULL) != 0 ||
+      tack_candles_put(candles, "NIL-USD", 60, zero + 1500, 1, NULL, NULL) != 0)
+    return -1;
+  tack_bar *seconds = calloc(SECOND_BARS, sizeof *seconds);
+  if (!seconds)
+    return -1;
+  for (size_t i = 0; i < SECOND_BARS; i++) {
+    seconds[i] = big[i];
+    seconds[i].ts = (T0 + (int64_t)i) * TACK_NS_PER_SEC;
+  }
+  int rc = tack_candles_put(candles, "SOL-USD", 1, seconds, SECOND_BARS, NULL, NULL);
+  free(seconds);
+  if (rc != 0)
+    return -1;
+  snprintf(big_path, sizeof big_path, "%s/SOL-USD.csv", tmp_dir);
+  FILE *f = fopen(big_path, "w");
+  if (!f)
+    return -1;
+  fprintf(f, "%s\n", TACK_CANDLES_CSV_HEADER);
+  for (size_t i = 0; i < BIG_BARS; i++) {
+    char row[TACK_CANDLES_CSV_ROW_MAX];
+    fwrite(row, 1, tack_candles_csv_row(&big[i], row), f);
+  }
+  if (fclose(f) != 0)
+    return -1;
+  mock_candles = candles;
+  return 0;
 }
 
 int main(void) {
@@ -1767,6 +2244,9 @@ int main(void) {
     }
   }
 
+  if (make_store() != 0)
+    return 1;
+
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_caps_and_instruments),
       cmocka_unit_test(test_bars_replay),
@@ -1795,8 +2275,17 @@ int main(void) {
       cmocka_unit_test(test_persist_random),
       cmocka_unit_test(test_determinism),
       cmocka_unit_test(test_failing_allocations),
+      cmocka_unit_test(test_store_replay),
+      cmocka_unit_test(test_store_window),
+      cmocka_unit_test(test_from_to),
+      cmocka_unit_test(test_store_errors),
+      cmocka_unit_test(test_store_resume),
+      cmocka_unit_test(test_store_vs_files),
+      cmocka_unit_test(test_batching_parity),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  tack_candles_close(candles);
+  tack_store_close(store);
   if (nftw(tmp_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
     fprintf(stderr, "test_paper: could not remove %s\n", tmp_dir);
   return failed;

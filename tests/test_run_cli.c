@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -387,15 +388,15 @@ static void test_multi_timeframe_run(void **state) {
   expect(c.out, "summary: every exchange reached the end of its data");
 }
 
-/* configs/<name>.cfg as a test runs it: plugins from this build, the store
- * (if any) in the test's folder. */
+/* configs/<name>.cfg as a test runs it: plugins from this build, every
+ * "../var/..." path (the store, a model) under the test's folder. */
 static void copy_example(const char *name, char *path, size_t cap) {
-  char src[600], plugins[600], store[400];
+  char src[600], plugins[600], var[400];
   static char text[16384];
   snprintf(src, sizeof src, "%s/configs/%s.cfg", getenv("TACK_SOURCE_DIR"), name);
   snprintf(path, cap, "%s/%s.cfg", tmp, name);
   snprintf(plugins, sizeof plugins, "\"%s/plugins\"", getenv("TACK_BUILD_DIR"));
-  snprintf(store, sizeof store, "\"%s/store-%s\"", tmp, name);
+  snprintf(var, sizeof var, "\"%s/var-%s/", tmp, name);
   FILE *in = fopen(src, "r");
   assert_non_null(in);
   size_t len = fread(text, 1, sizeof text - 1, in);
@@ -409,11 +410,9 @@ static void copy_example(const char *name, char *path, size_t cap) {
   fwrite(p, 1, (size_t)(dirs - p), out);
   fputs(plugins, out);
   p = dirs + strlen("\"../build/plugins\"");
-  const char *var = strstr(p, "\"../var/");
-  if (var) {
-    fwrite(p, 1, (size_t)(var - p), out);
-    fputs(store, out);
-    p = strchr(var + 1, '"') + 1;
+  for (const char *at; (at = strstr(p, "\"../var/")) != NULL; p = at + strlen("\"../var/")) {
+    fwrite(p, 1, (size_t)(at - p), out);
+    fputs(var, out);
   }
   fputs(p, out);
   fclose(out);
@@ -440,36 +439,52 @@ static void check_and_run_example(const char *name, const char *const *tree, con
     expect(c.out, summary[i]);
 }
 
-/* configs/demo.cfg, what `make run` runs: paper trading of a regime entry
- * switching between a gated multi-timeframe composite on Heikin-Ashi bars
- * and reversion; it trades, closes everything at the end, and the ledger
- * reconciles. */
+/* configs/demo.cfg, what `make run` runs (scripts/demo.sh's steps): the
+ * candles made by `tack data synth`, the scorer trained by `tack train`, then
+ * paper trading of a regime entry switching between a gated multi-timeframe
+ * composite (Heikin-Ashi bars and the XGBoost scorer) and reversion, with a
+ * live status and a report; it trades, closes everything at the end, and the
+ * ledger reconciles. */
 static void test_demo_config(void **state) {
   (void)state;
-  const char *tree[] = {
-      "symbol BTC-USD on sim (enabled)\n  regime switch: hold 3 bars of 5m (bars 5m, 1h, 4h)\n",
-      "    regime up (strength above 0.4; on switch keep): composite trend: weighted, threshold "
-      "0.3 (bars 5m, 4h; evaluated on 5m bars)\n",
-      "      member higher (weight 0, gate): bars 4h -> strategy higher (supertrend_follow 1.0.0)",
-      "    regime range (default; on switch flatten): bars 5m -> strategy fade (bollinger 1.0.0)",
-      "trading sizing: allocation=40000",
-      NULL};
-  const char *log[] = {"first start: 100000 USD at the venue is the starting equity",
-                       "[exchanges.sim] subscribed BTC-USD 5m bars (1h, 4h bars made from them)",
-                       "BTC-USD signal",
-                       "ETH-USD signal",
-                       "regime",
-                       NULL};
-  const char *summary[] = {"  BTC-USD                    3000",
-                           "  ETH-USD                    3000",
-                           "BTC-USD regime switch: now ",
-                           "  ledger exact: starting + realized + unrealized - fees = cash + "
-                           "positions at mark",
-                           "  BTC-USD: position 0 at 0;",
-                           "  ETH-USD: position 0 at 0;",
-                           "filters.ha@ETH-USD/supertrend (heikin_ashi)",
-                           NULL};
-  check_and_run_example("demo", tree, log, summary);
+  char cfg[400], store[600], report[600];
+  child c;
+  copy_example("demo", cfg, sizeof cfg);
+  snprintf(store, sizeof store, "%s/var-demo/demo", tmp);
+  snprintf(report, sizeof report, "%s/var-demo/report.html", tmp);
+  const char *synth[] = {"data",    "synth",      "--store", store,         "--symbol",
+                         "BTC-USD", "--symbol",   "ETH-USD", "--timeframe", "5m",
+                         "--start", "2024-01-01", "--bars",  "11520",       "--seed",
+                         "7",       "--tick",     "0.01",    NULL};
+  assert_int_equal(run_tack("demo-synth", synth, &c), 0);
+  expect(c.out, "BTC-USD 5m");
+  const char *train[] = {"train", cfg, NULL};
+  assert_int_equal(run_tack("demo-train", train, &c), 0);
+  const char *check[] = {"check", cfg, NULL};
+  assert_int_equal(run_tack("demo-check", check, &c), 0);
+  expect(c.out, "): ok");
+  expect(c.out, "symbol BTC-USD on sim (enabled)\n  regime switch: hold 3 bars of 5m (bars 5m, "
+                "1h, 4h)\n");
+  expect(c.out, "      member higher (weight 0, gate): bars 4h -> strategy higher "
+                "(supertrend_follow 1.0.0)");
+  expect(c.out, "member ml (weight 0.5)");
+  expect(c.out, "trading sizing: allocation=40000");
+  const char *run[] = {"run", cfg, "--status", "--report", report, NULL};
+  assert_int_equal(run_tack("demo-run", run, &c), 0);
+  expect(c.out, "summary: every exchange reached the end of its data");
+  expect(c.out, "  BTC-USD                    4320");
+  expect(c.out, "  ETH-USD                    4320");
+  expect(c.out, "BTC-USD regime switch: now ");
+  expect(c.out, "  ledger exact: starting + realized + unrealized - fees = cash + positions at "
+                "mark");
+  expect(c.out, "  BTC-USD: position 0 at 0;");
+  expect(c.out, "  ETH-USD: position 0 at 0;");
+  expect(c.out, "  BTC-USD      price"); /* the live status */
+  expect(c.out, "paper demo: 2024-01-26T00:00:00Z");
+  expect(c.out, "report: ");
+  struct stat sb;
+  assert_int_equal(stat(report, &sb), 0);
+  assert_true(sb.st_size > 20000);
 }
 
 static void test_composite_examples(void **state) {

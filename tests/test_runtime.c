@@ -104,7 +104,7 @@ static void test_pipeline_to_end_of_data(void **state) {
   (void)state;
   harness h;
   const char *syms[] = {"ETH-USD", "BTC-USD"};
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   assert_int_equal(build(&h, &o, "bars = 20;", NULL, "copies = 2;", 1, syms, 2, 60), 0);
   assert_ptr_not_equal(h.strategy[0], h.strategy[1]);
   assert_string_equal(tack_instance_name(h.strategy[1]), "strategies.trend@BTC-USD");
@@ -158,7 +158,7 @@ static void test_signals_are_clamped(void **state) {
   (void)state;
   harness h;
   const char *syms[] = {"BTC-USD"};
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   assert_int_equal(
       build(&h, &o, "bars = 3;", "strength = 7.5; confidence = 3.0;", NULL, 0, syms, 1, 300), 0);
   assert_int_equal(tack_runtime_run(h.rt), 0);
@@ -194,7 +194,7 @@ static void test_emit_signal_during_run(void **state) {
   (void)state;
   harness h;
   const char *syms[] = {"BTC-USD"};
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   /* Endless bars, one per 50 ms: the probe fires before the second. */
   assert_int_equal(build(&h, &o, "bars = 0; interval_ms = 50;", NULL, NULL, 0, syms, 1, 60), 0);
   emit_probe p = {h.rt, h.strategy[0], 1, 1, 1, {0}};
@@ -246,7 +246,7 @@ static void test_venue_problems_are_counted(void **state) {
   (void)state;
   harness h;
   const char *syms[] = {"BTC-USD"};
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   assert_int_equal(build(&h, &o, "bars = 0; interval_ms = 50;", NULL, NULL, 0, syms, 1, 60), 0);
   venue_probe p = {h.rt, h.ex, 1, 1, 1, 1, 1, 1, {0}};
   uv_timer_init(tack_runtime_loop(h.rt), &p.timer);
@@ -280,7 +280,7 @@ static void test_filter_overflow_is_reported(void **state) {
   (void)state;
   harness h;
   const char *syms[] = {"BTC-USD"};
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   /* 100 copies do not fit the 64 output bars a filter gets. */
   assert_int_equal(build(&h, &o, "bars = 3;", NULL, "copies = 100;", 1, syms, 1, 60), 0);
   assert_int_equal(tack_runtime_run(h.rt), 0);
@@ -296,7 +296,7 @@ static void test_run_for_stops_an_endless_run(void **state) {
   (void)state;
   harness h;
   const char *syms[] = {"BTC-USD"};
-  tack_runtime_opts o = {"bot", NULL, 0, 150, 1};
+  tack_runtime_opts o = {"bot", NULL, 0, 150, 1, 0};
   assert_int_equal(build(&h, &o, "bars = 0; interval_ms = 2;", NULL, NULL, 0, syms, 1, 60), 0);
   assert_int_equal(tack_runtime_run(h.rt), 0);
   tack_runtime_symbol_stats s = stats(&h, 0);
@@ -312,7 +312,7 @@ static void test_other_timeframe_is_resampled(void **state) {
   (void)state;
   harness h;
   const char *syms[] = {"BTC-USD"};
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   assert_int_equal(build(&h, &o, "bars = 36;", NULL, NULL, 1, syms, 1, 3600), 0);
   assert_int_equal(tack_runtime_run(h.rt), 0);
   assert_int_equal(fx.rec->subscribes, 1);
@@ -331,7 +331,7 @@ static void test_unobtainable_timeframe_is_refused(void **state) {
   (void)state;
   harness h;
   const char *syms[] = {"BTC-USD"};
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   assert_int_equal(build(&h, &o, "bars = 0;", NULL, NULL, 1, syms, 1, 90), TACK_ENOTSUP);
   assert_int_equal(fx.rec->starts, 0);
   assert_int_equal(fx.rec->subscribes, 0);
@@ -346,7 +346,7 @@ static void test_unobtainable_timeframe_stops_the_run(void **state) {
   (void)state;
   harness h;
   const char *syms[] = {"BTC-USD"};
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   assert_int_equal(build(&h, &o, "bars = 0; claim_trades = true;", NULL, NULL, 1, syms, 1, 90), 0);
   assert_int_equal(tack_runtime_run(h.rt), TACK_EPLUGIN);
   assert_int_equal(fx.rec->subscribes, 1);
@@ -363,7 +363,7 @@ static void test_start_failure_stops_in_order(void **state) {
   (void)state;
   harness h;
   const char *syms[] = {"BTC-USD", "ETH-USD"};
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   assert_int_equal(build(&h, &o, NULL, "fail_start = true;", NULL, 0, syms, 2, 60), 0);
   assert_int_equal(tack_runtime_run(h.rt), TACK_EPLUGIN);
   assert_int_equal(fx.rec->starts, 1); /* the first strategy; nothing after it */
@@ -377,7 +377,7 @@ static void test_connect_failure(void **state) {
   (void)state;
   harness h;
   const char *syms[] = {"BTC-USD"};
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   assert_int_equal(build(&h, &o, "fail_connect = true;", NULL, NULL, 0, syms, 1, 60), 0);
   assert_int_equal(tack_runtime_run(h.rt), TACK_EPLUGIN);
   assert_int_equal(fx.rec->connects, 1);
@@ -390,7 +390,7 @@ static void test_duplicate_symbol_is_refused(void **state) {
   (void)state;
   harness h;
   const char *syms[] = {"BTC-USD", "BTC-USD"};
-  tack_runtime_opts o = {"bot", NULL, 0, 0, 0};
+  tack_runtime_opts o = {"bot", NULL, 0, 0, 0, 0};
   assert_int_equal(build(&h, &o, NULL, NULL, NULL, 0, syms, 2, 60), TACK_EEXIST);
   finish(&h);
   assert_int_equal(fx.rec->destroys, fx.rec->creates);
@@ -401,7 +401,7 @@ static void test_state_survives_runs(void **state) {
   char store[300];
   snprintf(store, sizeof store, "%s/runs", tmp);
   const char *syms[] = {"BTC-USD"};
-  tack_runtime_opts o = {"bot", store, 0, 0, 0};
+  tack_runtime_opts o = {"bot", store, 0, 0, 0, 0};
   for (int run = 1; run <= 2; run++) {
     harness h;
     assert_int_equal(build(&h, &o, "bars = 7;", "kv = true;", NULL, 0, syms, 1, 60), 0);

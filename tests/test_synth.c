@@ -324,6 +324,58 @@ static void test_invariants(void **state) {
   }
 }
 
+/* --tick: every price a whole number of ticks (and the decimal it prints
+ * as), at least one tick, the candle invariants kept, the next open the
+ * previous close. */
+static void test_tick_grid(void **state) {
+  (void)state;
+  const double ticks[] = {0.01, 0.5, 0.25, 1e-8};
+  for (size_t k = 0; k < sizeof ticks / sizeof ticks[0]; k++) {
+    tack_synth_opts o;
+    tack_synth g;
+    tack_synth_defaults(&o);
+    o.tick = ticks[k];
+    o.start_price = k == 3 ? 0.001 : 100.0;
+    assert_int_equal(tack_synth_init(&g, &o), 0);
+    tack_bar prev = {0};
+    for (int i = 0; i < 20000; i++) {
+      tack_bar b;
+      tack_synth_next(&g, &b);
+      const double v[4] = {b.open, b.high, b.low, b.close};
+      for (int j = 0; j < 4; j++) {
+        double n = v[j] / ticks[k];
+        assert_true(fabs(n - floor(n + 0.5)) < 1e-6);
+        assert_true(v[j] >= ticks[k] * (1 - 1e-12));
+      }
+      assert_true(b.low <= b.open && b.low <= b.close && b.high >= b.open && b.high >= b.close);
+      if (i > 0 && b.open != prev.close) /* only an opening gap moves it */
+        assert_true(fabs(b.open / prev.close - 1) < 0.5);
+      prev = b;
+    }
+  }
+  /* 0.01 gives the double of the decimal: 123.45, not 123.45000000000002. */
+  tack_synth_opts o;
+  tack_synth g;
+  tack_bar b;
+  tack_synth_defaults(&o);
+  o.tick = 0.01;
+  assert_int_equal(tack_synth_init(&g, &o), 0);
+  for (int i = 0; i < 1000; i++) {
+    char text[64];
+    tack_synth_next(&g, &b);
+    snprintf(text, sizeof text, "%.17g", b.close);
+    char *end;
+    double back = strtod(text, &end);
+    assert_true(back == b.close);
+    snprintf(text, sizeof text, "%.2f", b.close);
+    assert_true(strtod(text, &end) == b.close);
+  }
+  o.tick = -1;
+  char why[200];
+  assert_int_equal(tack_synth_check(&o, why, sizeof why), TACK_EINVAL);
+  assert_non_null(strstr(why, "tick"));
+}
+
 static void test_time_grid(void **state) {
   (void)state;
   const struct {
@@ -948,6 +1000,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_determinism),
       cmocka_unit_test(test_invariants),
       cmocka_unit_test(test_time_grid),
+      cmocka_unit_test(test_tick_grid),
       cmocka_unit_test(test_volatility),
       cmocka_unit_test(test_clustering),
       cmocka_unit_test(test_regimes),

@@ -6,11 +6,15 @@
  *
  * Like every adapter it is asynchronous: a request returns at once and the
  * venue's answer is queued, then sent from a zero-delay host timer, never
- * from inside the request. Each tick of the step timer takes the next data
- * event in time across all symbols, first matches the resting orders of its
- * symbol against it (the venue trades through the bar while it forms), then
- * publishes what is due to the host. The venue's clock is the data's time,
- * so a run is the same whatever the pacing (interval_ms).
+ * from inside the request. Each data step takes the next data event in time
+ * across all symbols, first sends the answers queued so far, then matches
+ * the resting orders of its symbol against it (the venue trades through the
+ * bar while it forms), then publishes what is due to the host. A tick of
+ * the step timer makes one step, or with interval_ms = 0 up to
+ * PAPER_STEP_BATCH of them before it re-arms a zero-delay timer (so that
+ * the loop still turns for the host's signals and control): the timer is
+ * what a step used to cost most. The venue's clock is the data's time, so
+ * a run is the same whatever the pacing and the batching.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,11 +28,27 @@ static const tack_param_spec paper_params[] = {
      .type = TACK_PARAM_STRING,
      .flags = TACK_PARAM_REQUIRED,
      .help = "instruments listed, comma-separated BASE-QUOTE (\"BTC-USD,ETH-USD\")"},
+    {.name = "source",
+     .type = TACK_PARAM_STRING,
+     .def_str = "auto",
+     .choices = "auto|files|walk|store",
+     .help = "where the data comes from: files (data), walk (a random walk), store (the host's "
+             "candles of timeframe); auto: files when data is set, else walk"},
     {.name = "data",
      .type = TACK_PARAM_STRING,
      .flags = TACK_PARAM_PATH,
      .def_str = "",
-     .help = "CSV file (one symbol) or folder of <SYMBOL>.csv, bars or trades; empty: random walk"},
+     .help = "CSV file (one symbol) or folder of <SYMBOL>.csv, bars or trades; \"store\": "
+             "the host's stored candles (source = store); empty: random walk"},
+    {.name = "from",
+     .type = TACK_PARAM_STRING,
+     .def_str = "",
+     .help = "first time replayed, UTC (\"2024-01-01\", \"2024-01-01T12:00:00Z\" or seconds "
+             "since 1970); empty: from the start of the data"},
+    {.name = "to",
+     .type = TACK_PARAM_STRING,
+     .def_str = "",
+     .help = "end of the replay, excluded, written as from; empty: to the end of the data"},
     {.name = "seed",
      .type = TACK_PARAM_INT,
      .min = 0,
@@ -58,13 +78,14 @@ static const tack_param_spec paper_params[] = {
      .min = 1,
      .max = 604800,
      .def = 60,
-     .help = "random walk: bar length in seconds (files: their own spacing)"},
+     .help = "bar length in seconds of the random walk and of the store's candles (files: "
+             "their own spacing)"},
     {.name = "interval_ms",
      .type = TACK_PARAM_INT,
      .min = 0,
      .max = 3600000,
      .def = 0,
-     .help = "host time between two data steps; 0: as fast as the loop allows"},
+     .help = "host time between two data steps; 0: as fast as the loop allows, in batches"},
     {.name = "quote",
      .type = TACK_PARAM_STRING,
      .def_str = "USD",
@@ -181,11 +202,12 @@ static void venue_reset(paper *p) {
   for (uint32_t i = 0; i < d->n_symbols; i++) {
     paper_symbol *s = &d->symbols[i];
     s->cursor = s->published = 0;
+    s->pub_ts = INT64_MIN;
     s->lots = 0;
     s->cost = s->realized = 0;
     s->last = 0.0;
-    if (s->n_events > 0 && s->events[0].ts - 1 < p->clock)
-      p->clock = s->events[0].ts - 1;
+    if (s->first_ts != INT64_MAX && s->first_ts - 1 < p->clock)
+      p->clock = s->first_ts - 1;
   }
   if (p->clock == INT64_MAX)
     p->clock = 0;
@@ -193,6 +215,7 @@ static void venue_reset(paper *p) {
   p->cash = d->cfg.cash;
   p->eof = 0;
   p->dirty = 0;
+  p->unpublished = 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -235,7 +258,10 @@ static void send(paper *p, const paper_out *out) {
   char detail[256];
   switch (out->what) {
   case PAPER_OUT_CONNECTION:
-    if (out->state == TACK_CONN_UP) {
+    if (out->state == TACK_CONN_UP && d->cfg.source == PAPER_SOURCE_STORE) {
+      snprintf(detail, sizeof detail, "paper venue: %u symbol%s from %s", (unsigned)d->n_symbols,
+               d->n_symbols == 1 ? "" : "s", d->source);
+    } else if (out->state == TACK_CONN_UP) {
       uint64_t events = 0;
       for (uint32_t i = 0; i < d->n_symbols; i++)
         events += d->symbols[i].n_events;
@@ -329,7 +355,7 @@ static uint32_t next_symbol(const paper *p, int published) {
     uint64_t end = published ? s->cursor : s->n_events;
     if (at >= end)
       continue;
-    tack_time t = paper_event_time(d, &s->events[at]);
+    tack_time t = paper_event_time(d, paper_event_at(s, at));
     if (best == UINT32_MAX || t < best_t) {
       best = i;
       best_t = t;
@@ -339,8 +365,10 @@ static uint32_t next_symbol(const paper *p, int published) {
 }
 
 static void publish(paper *p, paper_symbol *s) {
-  const paper_event *e = &s->events[s->published];
+  const paper_event *e = paper_event_at(s, s->published);
   uint64_t index = s->published++;
+  s->pub_ts = e->ts;
+  p->unpublished--;
   if (p->data.kind == PAPER_DATA_BARS && s->sub_bars) {
     tack_bar bar = {
         .ts = e->ts,
@@ -364,22 +392,22 @@ static void publish(paper *p, paper_symbol *s) {
  * on the venue clock; all of them when everything is matched. */
 static void publish_due(paper *p, int all) {
   tack_time delay = p->data.cfg.feed_latency_ms * (TACK_NS_PER_SEC / 1000);
-  while (p->started) {
+  while (p->started && p->unpublished > 0) {
     uint32_t i = next_symbol(p, 1);
     if (i == UINT32_MAX)
       return;
     paper_symbol *s = &p->data.symbols[i];
-    if (!all && paper_event_time(&p->data, &s->events[s->published]) + delay > p->clock)
+    if (!all && paper_event_time(&p->data, paper_event_at(s, s->published)) + delay > p->clock)
       return;
     publish(p, s);
   }
 }
 
-static int any_subscribed(const paper *p) {
+static void update_subscribed(paper *p) {
+  p->subscribed = 0;
   for (uint32_t i = 0; i < p->data.n_symbols; i++)
     if (p->data.symbols[i].sub_bars || p->data.symbols[i].sub_trades)
-      return 1;
-  return 0;
+      p->subscribed = 1;
 }
 
 static void step_cb(void *user, uint64_t timer_id);
@@ -421,52 +449,84 @@ static void fail_step(paper *p, int rc, const char *what) {
   p->host->ex_connection(p->ctx, TACK_CONN_FAILED, detail);
 }
 
-static void step_cb(void *user, uint64_t timer_id) {
-  paper *p = user;
-  (void)timer_id;
-  p->step_armed = 0;
+/* One data step. Returns 1 when another may follow at once, 0 when the
+ * steps end here: the end of the data, a stop, an error, no subscription.
+ * Most steps of a backtest meet no order and send nothing: those cost a few
+ * comparisons besides the publish (the checks of n_out and n_open below
+ * spare the calls). */
+static int step_once(paper *p) {
   /* Answers to requests made before this step go out first: an order's
    * OPEN comes before its fills. */
-  flush(p);
-  if (!p->started || !any_subscribed(p))
-    return;
-  uint32_t i = next_symbol(p, 0);
+  if (p->n_out)
+    flush(p);
+  if (!p->started || !p->subscribed)
+    return 0;
+  uint32_t i = p->data.n_symbols == 1
+                   ? (p->data.symbols[0].cursor < p->data.symbols[0].n_events ? 0 : UINT32_MAX)
+                   : next_symbol(p, 0);
   if (i == UINT32_MAX) {
     publish_due(p, 1);
     if (p->started)
       reach_eof(p);
-    return;
+    return 0;
   }
   paper_symbol *s = &p->data.symbols[i];
-  const paper_event *e = &s->events[s->cursor];
+  const paper_event *e = paper_event_at(s, s->cursor);
   tack_time t = paper_event_time(&p->data, e);
   int rc;
   if (t > p->clock)
     p->clock = t;
-  if ((rc = paper_match_expire(p, e->ts)) < 0 || (rc = paper_match_event(p, i, e)) < 0) {
+  if (p->n_open == 0)
+    s->last = e->close; /* all that matching does without orders */
+  else if ((rc = paper_match_expire(p, e->ts)) < 0 || (rc = paper_match_event(p, i, e)) < 0) {
     fail_step(p, rc, "matching");
-    return;
+    return 0;
   }
   s->cursor++;
+  p->unpublished++;
   p->steps++;
-  if ((rc = paper_match_expire(p, t)) < 0) {
+  if (p->n_open && (rc = paper_match_expire(p, t)) < 0) {
     fail_step(p, rc, "expiring orders");
-    return;
+    return 0;
+  }
+  if (s->more && s->cursor == s->n_events && (rc = paper_data_fill(p, s)) < 0) {
+    fail_step(p, rc, "reading candles from the store");
+    return 0;
   }
   if (p->persist && (p->dirty || p->steps % PAPER_SAVE_EVERY == 0))
     paper_state_save(p);
-  flush(p);
+  if (p->n_out)
+    flush(p);
   if (!p->started)
-    return;
-  int more = next_symbol(p, 0) != UINT32_MAX;
-  publish_due(p, !more);
+    return 0;
+  int more = s->cursor < s->n_events || (p->data.n_symbols > 1 && next_symbol(p, 0) != UINT32_MAX);
+  /* Without feed latency the event just matched is the one due, unless
+   * earlier ones wait (a stop in the middle of a publish). */
+  if (p->unpublished == 1 && s->published + 1 == s->cursor && p->data.cfg.feed_latency_ms == 0)
+    publish(p, s);
+  else
+    publish_due(p, !more);
   if (!p->started)
-    return;
+    return 0;
   if (!more) {
     reach_eof(p);
-    return;
+    return 0;
   }
-  rc = arm_step(p, (uint64_t)p->data.cfg.interval_ms * 1000000u);
+  return 1;
+}
+
+static void step_cb(void *user, uint64_t timer_id) {
+  paper *p = user;
+  (void)timer_id;
+  p->step_armed = 0;
+  uint32_t steps = p->data.cfg.interval_ms == 0 ? PAPER_STEP_BATCH : 1;
+  for (uint32_t k = 0; k < steps; k++)
+    if (!step_once(p))
+      return;
+  /* A subscription made while the steps ran may have armed it already. */
+  if (p->step_armed)
+    return;
+  int rc = arm_step(p, (uint64_t)p->data.cfg.interval_ms * 1000000u);
   if (rc < 0)
     fail_step(p, rc, "starting the step timer");
 }
@@ -511,15 +571,23 @@ static int paper_configure(void *self) {
  * and start of the same instance keeps the venue it had in memory. */
 static int paper_start(void *self) {
   paper *p = self;
+  int rc;
   if (p->data.n_symbols == 0)
     return TACK_ESTATE; /* never configured */
+  if ((rc = paper_data_prepare(p)) < 0)
+    return rc;
   if (p->fresh || p->persist) {
     venue_reset(p);
-    int rc = paper_state_load(p);
+    rc = paper_state_load(p);
     if (rc < 0) {
       venue_reset(p);
       return rc;
     }
+  }
+  /* The store's windows follow the cursors just set. */
+  if ((rc = paper_data_seek(p)) < 0) {
+    venue_reset(p);
+    return rc;
   }
   p->fresh = 0;
   p->started = 1;
@@ -543,6 +611,7 @@ static void paper_stop(void *self) {
   p->started = p->connected = 0;
   for (uint32_t i = 0; i < p->data.n_symbols; i++)
     p->data.symbols[i].sub_bars = p->data.symbols[i].sub_trades = 0;
+  p->subscribed = 0;
 }
 
 static void paper_destroy(void *self) {
@@ -626,6 +695,7 @@ static int paper_subscribe(void *self, const tack_subscription *sub) {
     s->sub_trades = 1;
   else
     return TACK_ENOTSUP;
+  p->subscribed = 1;
   return p->step_armed ? 0 : arm_step(p, 0);
 }
 
@@ -640,7 +710,8 @@ static int paper_unsubscribe(void *self, const tack_subscription *sub) {
     s->sub_trades = 0;
   else
     return TACK_ENOTSUP;
-  if (p->step_armed && !any_subscribed(p)) {
+  update_subscribed(p);
+  if (p->step_armed && !p->subscribed) {
     p->host->timer_stop(p->ctx, p->step_timer);
     p->step_armed = 0;
   }
@@ -789,10 +860,10 @@ static const tack_plugin_desc paper_desc = {
     .kind = TACK_KIND_EXCHANGE,
     .id = "paper",
     .name = "Paper venue (simulated exchange)",
-    .version = "1.0.0",
-    .description = "Replays bars or trades (CSV files or a seeded random walk) and fills orders "
-                   "against them deterministically, with fees, slippage, latency and exact "
-                   "balances kept across restarts.",
+    .version = "1.1.0",
+    .description = "Replays bars or trades (CSV files, a seeded random walk or the host's stored "
+                   "candles) and fills orders against them deterministically, with fees, "
+                   "slippage, latency and exact balances kept across restarts.",
     .params = paper_params,
     .vtable = &paper_vtable,
 };

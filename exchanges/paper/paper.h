@@ -1,13 +1,15 @@
 /*
  * paper.h: the inside of the simulated venue "paper" (exchanges/paper). One
- * instance replays market data (bars or trades from CSV files, or a seeded
- * random walk) and fills orders against it, deterministically. This header
+ * instance replays market data (bars or trades from CSV files, a seeded
+ * random walk, or the candles of the host's store) and fills orders against
+ * it, deterministically. This header
  * holds the types every file of the plugin shares and the functions one file
  * offers the others:
  *
  *   paper.c        the plugin: parameters, lifecycle, requests, the outbox
  *                  of answers and the step timer that drives the data
- *   paper_data.c   the symbol list, CSV loading and the random walk
+ *   paper_data.c   the symbol list, the data sources (CSV files, the random
+ *                  walk, the store's candles read through a window)
  *   paper_book.c   orders and fills: the order table, client id lookup,
  *                  the checks of a new order, and the reports built from them
  *   paper_match.c  matching resting orders against one data event, fees,
@@ -40,10 +42,22 @@
 #define PAPER_FEE_QUANTUM ((tack_wide)10000000000LL)
 /* The state is saved at least every this many data steps. */
 #define PAPER_SAVE_EVERY 256u
+/* Store source: events a symbol's window holds (it grows only while more
+ * than this many matched events wait for the feed latency). */
+#define PAPER_WINDOW 4096u
+/* Store source: candles asked of the host per candles_next. */
+#define PAPER_PAGE 1024u
+/* interval_ms 0: data steps per step timer callback. */
+#define PAPER_STEP_BATCH 1024u
 
-/* Where the data comes from, and what it is. */
+/* What the data is. */
 #define PAPER_DATA_BARS 1u
 #define PAPER_DATA_TRADES 2u
+
+/* Where it comes from (the source parameter). */
+#define PAPER_SOURCE_FILES 1u
+#define PAPER_SOURCE_WALK 2u
+#define PAPER_SOURCE_STORE 3u
 
 /* Slippage models. */
 #define PAPER_SLIP_NONE 0u
@@ -64,18 +78,31 @@ typedef struct paper_event {
   uint32_t reserved;
 } paper_event;
 
-/* One instrument: its data, and the venue's holding in it. */
+/*
+ * One instrument: its data, and the venue's holding in it. Events are
+ * numbered from 0 in time order; events[k - base] is event k, for base <= k
+ * < n_events. Files and the walk hold every event (base 0). The store source
+ * holds a window: events from `published` on, read from the host as the
+ * cursor advances, so that memory does not grow with the number of bars;
+ * while `more` is set, event `cursor` is always in the window.
+ */
 typedef struct paper_symbol {
   tack_instrument instr;
   tack_rounding grid;
   tack_wide unit; /* money of one lot moving one tick */
   paper_event *events;
-  uint64_t n_events;
-  int sub_bars;   /* subscribed to bars */
-  int sub_trades; /* subscribed to trades */
+  uint64_t n_events;   /* one past the last event held */
+  uint64_t base;       /* the number of events[0] */
+  uint64_t cap_window; /* store: events the window holds */
+  uint64_t read_id;    /* store: the host's read (0: none) */
+  int more;            /* store: the read may hold events past n_events */
+  tack_time first_ts;  /* the first event's ts; INT64_MAX when unknown */
+  int sub_bars;        /* subscribed to bars */
+  int sub_trades;      /* subscribed to trades */
   /* Venue state (persisted). */
   uint64_t cursor;    /* events matched */
   uint64_t published; /* events published to the host (<= cursor) */
+  tack_time pub_ts;   /* the last published event's ts; INT64_MIN before any */
   int64_t lots;       /* the position: spot holding, or signed */
   tack_wide cost;     /* signed sum of lots x ticks of the open position */
   tack_wide realized; /* money, before fees */
@@ -91,6 +118,7 @@ typedef struct paper_config {
   int64_t latency_ms;
   int64_t feed_latency_ms;
   int64_t reject_nth;
+  tack_time from, to; /* the replayed range [from, to); INT64_MIN / INT64_MAX: all */
   double start_price;
   double volatility;
   double participation;
@@ -99,6 +127,7 @@ typedef struct paper_config {
   int shorts;
   int persist;
   uint32_t slippage; /* PAPER_SLIP_* */
+  uint32_t source;   /* PAPER_SOURCE_* */
   tack_decimal maker_bps;
   tack_decimal taker_bps;
   tack_wide cash; /* starting cash, money */
@@ -113,7 +142,9 @@ typedef struct paper_data {
   uint32_t n_symbols;
   uint32_t kind;        /* PAPER_DATA_* */
   uint32_t timeframe_s; /* bars only */
-  char source[160];     /* for log lines: the file, folder or "random walk, seed 1" */
+  int reads_open;       /* store: every symbol's read is open and its first events held */
+  tack_bar *page;       /* store: what candles_next fills, PAPER_PAGE of them */
+  char source[200];     /* for log lines: the file, folder, "random walk, seed 1", the store */
 } paper_data;
 
 /* An order the venue was sent. Rejected ones are kept too, so that a resent
@@ -193,11 +224,13 @@ typedef struct paper {
 
   int started;
   int connected;
-  int persist;        /* cfg.persist and the host has a store */
-  int eof;            /* every event matched and published, EOF reported */
-  int eof_armed;      /* a match at the last prices is due (after_eof_cb) */
-  uint64_t eof_timer; /* its timer */
-  int fresh;          /* configured since the last start: load the saved venue */
+  int persist;          /* cfg.persist and the host has a store */
+  int eof;              /* every event matched and published, EOF reported */
+  int eof_armed;        /* a match at the last prices is due (after_eof_cb) */
+  uint64_t eof_timer;   /* its timer */
+  int fresh;            /* configured since the last start: load the saved venue */
+  int subscribed;       /* some symbol is subscribed */
+  uint64_t unpublished; /* matched events not yet published, all symbols */
 
   /* Venue state (persisted, with the symbols' part). */
   tack_time clock;
@@ -227,15 +260,42 @@ typedef struct paper {
 
 /* paper_data.c ------------------------------------------------------------ */
 
-/* Reads every parameter into d (symbols, data or walk, grid, fees...).
+/* Reads every parameter into d (symbols, data, grid, fees...) and loads
+ * the data, or for the store source opens every symbol's read and fills its
+ * window (unless the host has no store yet: `tack check`; start does it).
  * Reports each problem with host->param_error, naming the setting and, for
  * files, the file and line. d is owned by the caller: free with
- * paper_data_free() whatever the result. */
+ * paper_data_free() whatever the result (it closes the reads). */
 int paper_data_build(paper *p, paper_data *d);
 void paper_data_free(paper *p, paper_data *d);
+/* Store source, at start: the reads opened and the first events known
+ * (when configure could not); TACK_ESTATE without a store, TACK_ECONFIG
+ * when a symbol has no candles in the range (both logged). 0 for the
+ * other sources. */
+int paper_data_prepare(paper *p);
+/* Store source: after the venue state is set (reset or loaded), places
+ * each symbol's window on its published and matched events, reading from
+ * where its last published candle left off. TACK_ECONFIG (logged) when the
+ * data is shorter than the saved cursors. Checks the cursors of the other
+ * sources too. */
+int paper_data_seek(paper *p);
+/* Store source: reads on until event `cursor` of s is held, or the read is
+ * at its end; drops what lies before `published`. 0 or the host's error
+ * (logged). */
+int paper_data_fill(paper *p, paper_symbol *s);
+
 /* The time of an event as the venue's clock sees it: a bar's close, a
  * trade's time. */
-tack_time paper_event_time(const paper_data *d, const paper_event *e);
+static inline tack_time paper_event_time(const paper_data *d, const paper_event *e) {
+  if (d->kind == PAPER_DATA_BARS)
+    return e->ts + (tack_time)d->timeframe_s * TACK_NS_PER_SEC;
+  return e->ts;
+}
+
+/* Event k of s; base <= k < n_events. */
+static inline paper_event *paper_event_at(const paper_symbol *s, uint64_t k) {
+  return &s->events[k - s->base];
+}
 
 /* paper_book.c ------------------------------------------------------------ */
 

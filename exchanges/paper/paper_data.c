@@ -2,10 +2,12 @@
  * paper_data.c: what the paper venue trades and the market data it replays.
  * Reads every parameter (paper_data_build), splits the symbol list into
  * instruments on one grid, and loads each symbol's events: bars or trades
- * from CSV files (the format is told by the header), or a seeded random
- * walk of bars. Everything is checked here, in configure(), so that
- * `tack check` reports a bad file, naming it and the line, before anything
- * runs.
+ * from CSV files (the format is told by the header), a seeded random walk
+ * of bars, or the candles of the host's store, read through the host's
+ * candle services into a window of PAPER_WINDOW events per symbol that is
+ * refilled as the replay advances (paper_data_fill). Everything that can be
+ * is checked here, in configure(), so that `tack check` reports a bad file,
+ * naming it and the line, before anything runs.
  */
 #include <errno.h>
 #include <math.h>
@@ -15,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "paper.h"
+#include "utc.h"
 
 #define DATA_LINE_MAX 512
 /* Seconds that fit in int64 nanoseconds: up to the year 2262. */
@@ -27,16 +30,14 @@
 static const char bars_header[] = "ts,open,high,low,close,volume";
 static const char trades_header[] = "ts,price,size,side";
 
-tack_time paper_event_time(const paper_data *d, const paper_event *e) {
-  if (d->kind == PAPER_DATA_BARS)
-    return e->ts + (tack_time)d->timeframe_s * TACK_NS_PER_SEC;
-  return e->ts;
-}
-
 void paper_data_free(paper *p, paper_data *d) {
-  for (uint32_t i = 0; d->symbols && i < d->n_symbols; i++)
+  for (uint32_t i = 0; d->symbols && i < d->n_symbols; i++) {
+    if (d->symbols[i].read_id)
+      p->host->candles_close(p->ctx, d->symbols[i].read_id);
     p->host->free(p->ctx, d->symbols[i].events);
+  }
   p->host->free(p->ctx, d->symbols);
+  p->host->free(p->ctx, d->page);
   memset(d, 0, sizeof *d);
 }
 
@@ -58,11 +59,54 @@ static int money_from_double(double x, tack_wide *out) {
   return 0;
 }
 
+/* "2024-01-01", "2024-01-01T12:00:00Z" or whole seconds since 1970 (UTC);
+ * empty: none (*out left as is). */
+static int parse_when(paper *p, const char *key, const char *text, tack_time *out) {
+  const char *c = text;
+  int64_t secs = 0;
+  if (text == NULL || text[0] == '\0')
+    return 0;
+  if (*c == '-')
+    c++;
+  if (*c >= '0' && *c <= '9' && strspn(c, "0123456789") == strlen(c)) {
+    for (; *c; c++) {
+      secs = secs * 10 + (*c - '0');
+      if (secs > DATA_MAX_SECONDS)
+        return p->host->param_error(p->ctx, key, "%s seconds is past what the venue's clock holds",
+                                    text);
+    }
+    *out = (text[0] == '-' ? -secs : secs) * TACK_NS_PER_SEC;
+    return 0;
+  }
+  if (tack_utc_parse(text, out) == 0)
+    return 0;
+  return p->host->param_error(p->ctx, key,
+                              "\"%s\" is not a UTC time: write 2024-01-01, 2024-01-01T12:00:00Z or "
+                              "seconds since 1970",
+                              text);
+}
+
+/* True when data, as the host hands it (a path parameter: joined to the
+ * config's folder), is the word "store": its last component is "store" and
+ * it is no CSV file or folder (nothing is there, or the host's own store,
+ * an LMDB folder). */
+static int names_the_store(const char *data) {
+  char mdb[4096];
+  struct stat st;
+  size_t n = strlen(data);
+  if (strcmp(data, "store") != 0 && !(n > 6 && strcmp(data + n - 6, "/store") == 0))
+    return 0;
+  if (stat(data, &st) != 0)
+    return 1;
+  snprintf(mdb, sizeof mdb, "%s/data.mdb", data);
+  return S_ISDIR(st.st_mode) && stat(mdb, &st) == 0;
+}
+
 static int read_params(paper *p, paper_config *c, const char **symbols, const char **data,
                        double grid[4]) {
   const tack_host *h = p->host;
   tack_ctx *x = p->ctx;
-  const char *quote, *slip, *reject_symbol;
+  const char *quote, *slip, *reject_symbol, *source, *from, *to;
   double cash, maker, taker;
   int rc;
   if ((rc = h->param_string(x, "symbols", symbols)) < 0 ||
@@ -89,8 +133,46 @@ static int read_params(paper *p, paper_config *c, const char **symbols, const ch
       (rc = h->param_double(x, "participation", &c->participation)) < 0 ||
       (rc = h->param_int(x, "reject_nth", &c->reject_nth)) < 0 ||
       (rc = h->param_string(x, "reject_symbol", &reject_symbol)) < 0 ||
-      (rc = h->param_bool(x, "persist", &c->persist)) < 0)
+      (rc = h->param_bool(x, "persist", &c->persist)) < 0 ||
+      (rc = h->param_string(x, "source", &source)) < 0 ||
+      (rc = h->param_string(x, "from", &from)) < 0 || (rc = h->param_string(x, "to", &to)) < 0)
     return rc;
+
+  int has_data = *data != NULL && (*data)[0] != '\0';
+  /* data = "store": the shorthand of source = "store". */
+  if (has_data && names_the_store(*data) &&
+      (source == NULL || strcmp(source, "auto") == 0 || strcmp(source, "store") == 0)) {
+    *data = "";
+    has_data = 0;
+    source = "store";
+  }
+  if (source == NULL || strcmp(source, "auto") == 0)
+    c->source = has_data ? PAPER_SOURCE_FILES : PAPER_SOURCE_WALK;
+  else if (strcmp(source, "files") == 0)
+    c->source = PAPER_SOURCE_FILES;
+  else if (strcmp(source, "walk") == 0)
+    c->source = PAPER_SOURCE_WALK;
+  else if (strcmp(source, "store") == 0)
+    c->source = PAPER_SOURCE_STORE;
+  else
+    return h->param_error(x, "source", "\"%s\" is not one of auto, files, walk, store", source);
+  if (c->source == PAPER_SOURCE_FILES && !has_data)
+    return h->param_error(x, "source", "is files but data names no file or folder");
+  if (c->source != PAPER_SOURCE_FILES && has_data)
+    return h->param_error(x, "data",
+                          "names %s but source is %s: data is read only with source = files "
+                          "(or auto)",
+                          *data, source);
+  if (c->source == PAPER_SOURCE_STORE && !TACK_HOST_HAS(h, candles_close))
+    return h->param_error(x, "source",
+                          "is store but this host has no candle services (tack ABI 1.1 or later)");
+  c->from = INT64_MIN;
+  c->to = INT64_MAX;
+  if ((rc = parse_when(p, "from", from, &c->from)) < 0 ||
+      (rc = parse_when(p, "to", to, &c->to)) < 0)
+    return rc;
+  if (c->from >= c->to)
+    return h->param_error(x, "to", "%s is not after from (%s): the range would be empty", to, from);
 
   if (quote == NULL || quote[0] == '\0' || strlen(quote) >= TACK_CURRENCY_MAX ||
       strchr(quote, '-') != NULL)
@@ -345,13 +427,38 @@ static int grow_events(paper *p, paper_symbol *s, uint64_t *cap) {
   return 0;
 }
 
-/* Reads one file into s->events; *kind is set from its header. */
-static int load_file(paper *p, paper_symbol *s, const char *path, uint32_t *kind) {
+/* "from 2024-01-01T00:00:00Z to 2024-02-01T00:00:00Z" for messages; empty
+ * when the range is everything. */
+static void range_text(const paper_config *c, char *buf, size_t cap) {
+  char a[48] = "", b[48] = "";
+  /* INT64_MIN and INT64_MAX stand for no bound: never formatted. */
+  if (c->from != INT64_MIN)
+    tack_utc_format(c->from, a, sizeof a);
+  if (c->to != INT64_MAX)
+    tack_utc_format(c->to, b, sizeof b);
+  if (c->from == INT64_MIN && c->to == INT64_MAX)
+    snprintf(buf, cap, "%s", "");
+  else if (c->from == INT64_MIN)
+    snprintf(buf, cap, " before %s", b);
+  else if (c->to == INT64_MAX)
+    snprintf(buf, cap, " from %s", a);
+  else
+    snprintf(buf, cap, " from %s to %s", a, b);
+}
+
+/* Reads one file into s->events, keeping the rows whose ts is in [from,
+ * to) (every row is checked); *kind is set from its header and *gap_s to
+ * the smallest gap between two rows of bars, in seconds (0 with one row). */
+static int load_file(paper *p, const paper_config *c, paper_symbol *s, const char *path,
+                     uint32_t *kind, int64_t *gap_s) {
   const tack_host *h = p->host;
-  char line[DATA_LINE_MAX];
+  char line[DATA_LINE_MAX], range[120];
   unsigned long lineno = 0, off_grid = 0;
-  uint64_t cap = 0;
+  uint64_t cap = 0, rows = 0;
+  tack_time prev = 0;
+  paper_event row;
   int rc = 0;
+  *gap_s = 0;
   errno = 0;
   FILE *f = fopen(path, "r");
   if (f == NULL)
@@ -383,23 +490,31 @@ static int load_file(paper *p, paper_symbol *s, const char *path, uint32_t *kind
     }
     if (text[0] == '\0')
       continue;
-    if (s->n_events == cap && (rc = grow_events(p, s, &cap)) < 0)
-      goto done;
-    paper_event *e = &s->events[s->n_events];
+    paper_event *e = &row;
     memset(e, 0, sizeof *e);
     const char *why = *kind == PAPER_DATA_BARS ? parse_bar(text, e) : parse_trade(text, e);
     if (why != NULL) {
       rc = h->param_error(p->ctx, "data", "%s:%lu: %s", path, lineno, why);
       goto done;
     }
-    if (s->n_events > 0) {
-      tack_time prev = s->events[s->n_events - 1].ts;
+    if (rows > 0) {
       if (*kind == PAPER_DATA_BARS ? e->ts <= prev : e->ts < prev) {
         rc = h->param_error(p->ctx, "data", "%s:%lu: ts must %s from row to row", path, lineno,
                             *kind == PAPER_DATA_BARS ? "increase" : "not decrease");
         goto done;
       }
+      int64_t g = (e->ts - prev) / TACK_NS_PER_SEC;
+      if (*gap_s == 0 || g < *gap_s)
+        *gap_s = g;
     }
+    prev = e->ts;
+    rows++;
+    if (e->ts < c->from || e->ts >= c->to)
+      continue;
+    if (s->n_events == cap && (rc = grow_events(p, s, &cap)) < 0)
+      goto done;
+    s->events[s->n_events] = row;
+    e = &s->events[s->n_events];
     if (s->n_events < GRID_CHECK_ROWS && off_grid == 0 &&
         (!on_tick(s, e->open) || !on_tick(s, e->high) || !on_tick(s, e->low) ||
          !on_tick(s, e->close)))
@@ -410,8 +525,13 @@ static int load_file(paper *p, paper_symbol *s, const char *path, uint32_t *kind
     rc = h->param_error(p->ctx, "data", "cannot read %s: %s", path, strerror(errno));
     goto done;
   }
-  if (s->n_events == 0) {
+  if (rows == 0) {
     rc = h->param_error(p->ctx, "data", "%s has no data rows", path);
+    goto done;
+  }
+  if (s->n_events == 0) {
+    range_text(c, range, sizeof range);
+    rc = h->param_error(p->ctx, "data", "%s has no rows%s (params from and to)", path, range);
     goto done;
   }
   if (off_grid)
@@ -424,16 +544,11 @@ done:
   return rc;
 }
 
-/* The bars' timeframe: the smallest gap between two rows (a file may miss
- * a bar, never has two in one interval); every bar must start on its grid. */
-static int bars_timeframe(paper *p, paper_symbol *s, const char *path, int64_t fallback,
-                          uint32_t *tf) {
-  int64_t gap = 0;
-  for (uint64_t i = 1; i < s->n_events; i++) {
-    int64_t g = (s->events[i].ts - s->events[i - 1].ts) / TACK_NS_PER_SEC;
-    if (gap == 0 || g < gap)
-      gap = g;
-  }
+/* The bars' timeframe: the smallest gap between two rows, gap (a file may
+ * miss a bar, never has two in one interval); every bar kept must start on
+ * its grid. */
+static int bars_timeframe(paper *p, paper_symbol *s, const char *path, int64_t gap,
+                          int64_t fallback, uint32_t *tf) {
   if (gap == 0)
     gap = fallback;
   if (gap > 604800)
@@ -474,14 +589,16 @@ static int load_files(paper *p, paper_data *d, const char *data) {
     paper_symbol *s = &d->symbols[i];
     char path[4096];
     uint32_t kind = 0, tf = 0;
+    int64_t gap = 0;
     int n = folder ? snprintf(path, sizeof path, "%s/%s.csv", data, s->instr.symbol)
                    : snprintf(path, sizeof path, "%s", data);
     if (n < 0 || (size_t)n >= sizeof path)
       return h->param_error(p->ctx, "data", "the path %s is too long", data);
-    int rc = load_file(p, s, path, &kind);
+    int rc = load_file(p, &d->cfg, s, path, &kind, &gap);
     if (rc < 0)
       return rc;
-    if (kind == PAPER_DATA_BARS && (rc = bars_timeframe(p, s, path, d->cfg.timeframe, &tf)) < 0)
+    if (kind == PAPER_DATA_BARS &&
+        (rc = bars_timeframe(p, s, path, gap, d->cfg.timeframe, &tf)) < 0)
       return rc;
     if (i == 0) {
       d->kind = kind;
@@ -496,6 +613,8 @@ static int load_files(paper *p, paper_data *d, const char *data) {
                             path, now, d->symbols[0].instr.symbol, first);
     }
   }
+  for (uint32_t i = 0; i < d->n_symbols; i++)
+    d->symbols[i].first_ts = d->symbols[i].events[0].ts;
   snprintf(d->source, sizeof d->source, "%s", data);
   return 0;
 }
@@ -532,20 +651,42 @@ static int64_t walk_ticks(const paper_symbol *s, double price) {
   return t;
 }
 
-/* Bars on the tick grid: the open is the last close. */
+/* Bars on the tick grid: the open is the last close. They start at `from`
+ * (rounded up to the timeframe's grid), by default 2024-01-01, and end
+ * after `bars` bars or before `to`. */
 static int make_walk(paper *p, paper_data *d) {
   const paper_config *c = &d->cfg;
   uint32_t tf = (uint32_t)c->timeframe;
-  tack_time start = (WALK_START_S - WALK_START_S % tf) * TACK_NS_PER_SEC;
+  tack_time step = (tack_time)tf * TACK_NS_PER_SEC, start, last, room;
+  int64_t bars = c->bars;
+  char at[48];
+  if (c->from == INT64_MIN)
+    start = (WALK_START_S - WALK_START_S % tf) * TACK_NS_PER_SEC;
+  else if (__builtin_mul_overflow(-tack_floor_div(-c->from, step), step, &start))
+    return p->host->param_error(p->ctx, "from", "is past what the venue's clock holds");
+  if (c->to != INT64_MAX) {
+    tack_utc_format(start, at, sizeof at);
+    if (c->to <= start)
+      return p->host->param_error(p->ctx, "to",
+                                  "leaves no bar of the random walk, which starts at %s", at);
+    if (!__builtin_sub_overflow(c->to, start, &room) && (room - 1) / step + 1 < bars)
+      bars = (room - 1) / step + 1;
+  }
+  if (__builtin_mul_overflow(bars - 1, step, &last) || __builtin_add_overflow(start, last, &last))
+    return p->host->param_error(p->ctx, "bars",
+                                "%lld bars of %u s run past what the venue's clock holds (the "
+                                "year 2262)",
+                                (long long)bars, (unsigned)tf);
   for (uint32_t i = 0; i < d->n_symbols; i++) {
     paper_symbol *s = &d->symbols[i];
     uint64_t rng = (uint64_t)c->seed ^ walk_hash(s->instr.symbol);
     int64_t open = walk_ticks(s, c->start_price);
-    s->events = p->host->alloc(p->ctx, (size_t)c->bars * sizeof *s->events);
+    s->events = p->host->alloc(p->ctx, (size_t)bars * sizeof *s->events);
     if (s->events == NULL)
       return TACK_ENOMEM;
-    s->n_events = (uint64_t)c->bars;
-    for (int64_t k = 0; k < c->bars; k++) {
+    s->n_events = (uint64_t)bars;
+    s->first_ts = start;
+    for (int64_t k = 0; k < bars; k++) {
       double o = tack_rounding_price_double(&s->grid, open);
       double move = (2.0 * walk_uniform(&rng) - 1.0) * c->volatility;
       int64_t close = walk_ticks(s, o * (1.0 + move));
@@ -556,7 +697,7 @@ static int make_walk(paper *p, paper_data *d) {
                                       (1.0 - walk_uniform(&rng) * c->volatility / 2.0));
       paper_event *e = &s->events[k];
       memset(e, 0, sizeof *e);
-      e->ts = start + (tack_time)k * tf * TACK_NS_PER_SEC;
+      e->ts = start + (tack_time)k * step;
       e->open = o;
       e->close = tack_rounding_price_double(&s->grid, close);
       e->high = tack_rounding_price_double(&s->grid, high > top ? high : top);
@@ -568,6 +709,254 @@ static int make_walk(paper *p, paper_data *d) {
   d->kind = PAPER_DATA_BARS;
   d->timeframe_s = tf;
   snprintf(d->source, sizeof d->source, "random walk, seed %lld", (long long)c->seed);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The host's store                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Appends n candles of a page to the window (which has room). The store
+ * checked them (finite, low <= open, close <= high, on the grid); the venue
+ * also needs positive prices: TACK_EINVAL, with why, for one that has not. */
+static int take_page(paper_symbol *s, const tack_bar *bars, size_t n, char *why, size_t cap) {
+  for (size_t i = 0; i < n; i++) {
+    const tack_bar *b = &bars[i];
+    if (!(b->low > 0)) {
+      char at[48];
+      tack_utc_format(b->ts, at, sizeof at);
+      snprintf(why, cap,
+               "%s: the store's candle at %s has a low of %.17g: the paper venue needs positive "
+               "prices",
+               s->instr.symbol, at, b->low);
+      return TACK_EINVAL;
+    }
+    paper_event *e = &s->events[s->n_events - s->base];
+    e->ts = b->ts;
+    e->open = b->open;
+    e->high = b->high;
+    e->low = b->low;
+    e->close = b->close;
+    e->volume = b->volume;
+    e->side = 0;
+    e->reserved = 0;
+    s->n_events++;
+  }
+  return 0;
+}
+
+/* paper_data_fill() for data d, which may not be the instance's yet. */
+static int fill(paper *p, paper_data *d, paper_symbol *s) {
+  while (s->more && s->cursor >= s->n_events) {
+    /* Keep what is not published yet; the window then has room, unless
+     * all of it waits for the feed latency: then it grows. */
+    uint64_t keep = s->published < s->n_events ? s->published : s->n_events;
+    uint64_t held = s->n_events - keep;
+    if (keep > s->base) {
+      memmove(s->events, paper_event_at(s, keep), (size_t)held * sizeof *s->events);
+      s->base = keep;
+    }
+    if (held == s->cap_window) {
+      uint64_t grown = s->cap_window * 2;
+      paper_event *ev = grown > SIZE_MAX / sizeof *ev
+                            ? NULL
+                            : p->host->realloc(p->ctx, s->events, (size_t)grown * sizeof *ev);
+      if (ev == NULL)
+        return TACK_ENOMEM;
+      s->events = ev;
+      s->cap_window = grown;
+    }
+    while (s->n_events - s->base < s->cap_window) {
+      uint64_t room = s->cap_window - (s->n_events - s->base);
+      size_t want = room < PAPER_PAGE ? (size_t)room : PAPER_PAGE, n = 0;
+      int rc = p->host->candles_next(p->ctx, s->read_id, d->page, want, &n);
+      if (rc < 0) {
+        p->host->log(p->ctx, TACK_LOG_ERROR,
+                     "cannot read the candles of %s from the store: %s (%s)", s->instr.symbol,
+                     tack_strerror(rc), tack_err_name(rc));
+        return rc;
+      }
+      if (n == 0) {
+        s->more = 0;
+        break;
+      }
+      char why[320];
+      if ((rc = take_page(s, d->page, n < want ? n : want, why, sizeof why)) < 0) {
+        p->host->log(p->ctx, TACK_LOG_ERROR, "%s", why);
+        return rc;
+      }
+    }
+  }
+  return 0;
+}
+
+int paper_data_fill(paper *p, paper_symbol *s) { return fill(p, &p->data, s); }
+
+/* "BTC-USD at 60 s" and the range, for messages. */
+static int no_candles(paper *p, const paper_data *d, const paper_symbol *s, uint64_t count,
+                      tack_time first, tack_time last) {
+  char range[120], a[48], b[48];
+  const paper_config *c = &d->cfg;
+  range_text(c, range, sizeof range);
+  tack_utc_format(first, a, sizeof a);
+  tack_utc_format(last, b, sizeof b);
+  return p->host->param_error(p->ctx, c->from != INT64_MIN ? "from" : "to",
+                              "%s at %u s: the host's store holds %llu candles from %s to %s, none"
+                              "%s",
+                              s->instr.symbol, (unsigned)d->timeframe_s, (unsigned long long)count,
+                              a, b, range);
+}
+
+/* Opens every symbol's read at `from` and fills its first window. Returns
+ * TACK_ESTATE, unreported, when the host has no store. */
+static int open_reads(paper *p, paper_data *d) {
+  const tack_host *h = p->host;
+  const paper_config *c = &d->cfg;
+  unsigned long off_grid = 0;
+  int rc;
+  if (d->page == NULL && (d->page = h->alloc(p->ctx, PAPER_PAGE * sizeof *d->page)) == NULL)
+    return TACK_ENOMEM;
+  for (uint32_t i = 0; i < d->n_symbols; i++) {
+    paper_symbol *s = &d->symbols[i];
+    uint64_t count = 0;
+    tack_time first = 0, last = 0;
+    rc = h->candles_info(p->ctx, s->instr.symbol, d->timeframe_s, &count, &first, &last);
+    if (rc == TACK_ESTATE)
+      return rc;
+    if (rc == TACK_ENOENT)
+      return h->param_error(p->ctx, "source",
+                            "%s at %u s: the host's store holds no such candles: import them "
+                            "(tack data import) or make some (tack data synth); tack data ls "
+                            "lists what the store holds",
+                            s->instr.symbol, (unsigned)d->timeframe_s);
+    if (rc == 0 && s->events == NULL) {
+      s->events = h->alloc(p->ctx, PAPER_WINDOW * sizeof *s->events);
+      s->cap_window = PAPER_WINDOW;
+      if (s->events == NULL)
+        return TACK_ENOMEM;
+    }
+    if (rc == 0 && s->read_id == 0)
+      rc = h->candles_open(p->ctx, s->instr.symbol, d->timeframe_s, c->from, c->to, &s->read_id);
+    if (rc < 0)
+      return h->param_error(p->ctx, "source", "%s at %u s: cannot read the host's store: %s (%s)",
+                            s->instr.symbol, (unsigned)d->timeframe_s, tack_strerror(rc),
+                            tack_err_name(rc));
+    /* One page is enough to know the range is not empty; the window fills
+     * up as the replay (or a restart's seek) needs it. */
+    s->base = s->n_events = s->cursor = s->published = 0;
+    s->more = 1;
+    size_t n = 0;
+    rc = h->candles_next(p->ctx, s->read_id, d->page, PAPER_PAGE, &n);
+    if (rc < 0)
+      return h->param_error(p->ctx, "source", "%s at %u s: cannot read the host's store: %s (%s)",
+                            s->instr.symbol, (unsigned)d->timeframe_s, tack_strerror(rc),
+                            tack_err_name(rc));
+    char why[320];
+    if (n == 0)
+      s->more = 0;
+    else if (take_page(s, d->page, n < PAPER_PAGE ? n : PAPER_PAGE, why, sizeof why) < 0)
+      return h->param_error(p->ctx, "source", "%s", why);
+    if (s->n_events == 0)
+      return no_candles(p, d, s, count, first, last);
+    s->first_ts = s->events[0].ts;
+    for (uint64_t k = 0; k < s->n_events && k < GRID_CHECK_ROWS && off_grid == 0; k++) {
+      const paper_event *e = &s->events[k];
+      if (!on_tick(s, e->open) || !on_tick(s, e->high) || !on_tick(s, e->low) ||
+          !on_tick(s, e->close)) {
+        off_grid = 1;
+        h->log(p->ctx, TACK_LOG_WARN,
+               "%s: the store's candles have prices finer than the tick %.17g; fills are rounded "
+               "to the tick, against the taker",
+               s->instr.symbol, s->instr.price_increment);
+      }
+    }
+  }
+  d->reads_open = 1;
+  return 0;
+}
+
+static int load_store(paper *p, paper_data *d) {
+  char range[120];
+  d->kind = PAPER_DATA_BARS;
+  d->timeframe_s = (uint32_t)d->cfg.timeframe;
+  range_text(&d->cfg, range, sizeof range);
+  snprintf(d->source, sizeof d->source, "the host's store (candles of %u s%s)",
+           (unsigned)d->timeframe_s, range);
+  for (uint32_t i = 0; i < d->n_symbols; i++)
+    d->symbols[i].first_ts = INT64_MAX;
+  int rc = open_reads(p, d);
+  /* No store now (`tack check`): start opens the reads. */
+  return rc == TACK_ESTATE ? 0 : rc;
+}
+
+int paper_data_prepare(paper *p) {
+  paper_data *d = &p->data;
+  if (d->cfg.source != PAPER_SOURCE_STORE || d->reads_open)
+    return 0;
+  int rc = open_reads(p, d);
+  if (rc == TACK_ESTATE)
+    p->host->log(p->ctx, TACK_LOG_ERROR,
+                 "source is store but the host runs without a store: give the config a store "
+                 "(store = \"...\"), or replay files (data) or the random walk");
+  return rc;
+}
+
+int paper_data_seek(paper *p) {
+  paper_data *d = &p->data;
+  p->unpublished = 0;
+  for (uint32_t i = 0; i < d->n_symbols; i++) {
+    paper_symbol *s = &d->symbols[i];
+    if (d->cfg.source == PAPER_SOURCE_STORE && s->published > 0 && s->pub_ts != INT64_MIN &&
+        (s->pub_ts < d->cfg.from || s->pub_ts >= d->cfg.to)) {
+      char at[48];
+      tack_utc_format(s->pub_ts, at, sizeof at);
+      p->host->log(p->ctx, TACK_LOG_ERROR,
+                   "the saved paper venue state belongs to other data: %s was saved at its "
+                   "candle of %s, outside the range replayed now (params from and to). Restore "
+                   "that range, or start afresh with persist = false or a new bot name",
+                   s->instr.symbol, at);
+      return TACK_ECONFIG;
+    }
+    if (d->cfg.source == PAPER_SOURCE_STORE &&
+        !(s->read_id && s->base <= s->published && s->published <= s->n_events)) {
+      /* Read again from the candle after the last one published; without
+       * its time (a state of format 1), from the start, skipping by count. */
+      tack_time at = d->cfg.from;
+      uint64_t base = 0;
+      if (s->published > 0 && s->pub_ts != INT64_MIN) {
+        base = s->published;
+        if (s->pub_ts + 1 > at)
+          at = s->pub_ts + 1;
+      }
+      if (s->read_id)
+        p->host->candles_close(p->ctx, s->read_id);
+      s->read_id = 0;
+      int rc = p->host->candles_open(p->ctx, s->instr.symbol, d->timeframe_s, at, d->cfg.to,
+                                     &s->read_id);
+      if (rc < 0) {
+        p->host->log(p->ctx, TACK_LOG_ERROR,
+                     "cannot read the candles of %s from the store: %s (%s)", s->instr.symbol,
+                     tack_strerror(rc), tack_err_name(rc));
+        return rc;
+      }
+      s->base = s->n_events = base;
+      s->more = 1;
+    }
+    if (d->cfg.source == PAPER_SOURCE_STORE) {
+      int rc = fill(p, d, s);
+      if (rc < 0)
+        return rc;
+    }
+    if (s->cursor > s->n_events) {
+      p->host->log(p->ctx, TACK_LOG_ERROR,
+                   "the saved paper venue state belongs to other data: %s was saved at event "
+                   "%llu but its data now has %llu events. Restore that data, or start afresh "
+                   "with persist = false or a new bot name",
+                   s->instr.symbol, (unsigned long long)s->cursor, (unsigned long long)s->n_events);
+      return TACK_ECONFIG;
+    }
+    p->unpublished += s->cursor - s->published;
+  }
   return 0;
 }
 
@@ -587,7 +976,9 @@ int paper_data_build(paper *p, paper_data *d) {
       return p->host->param_error(p->ctx, "reject_symbol", "\"%s\" is not one of symbols",
                                   d->cfg.reject_symbol);
   }
-  if (data != NULL && data[0] != '\0')
+  if (d->cfg.source == PAPER_SOURCE_STORE)
+    return load_store(p, d);
+  if (d->cfg.source == PAPER_SOURCE_FILES)
     return load_files(p, d, data);
   return make_walk(p, d);
 }

@@ -120,7 +120,7 @@ int64_t paper_last_ticks(const paper *p, uint32_t sym) {
   double price = s->last;
   int64_t ticks = 1;
   if (!(price > 0) && s->cursor < s->n_events)
-    price = s->events[s->cursor].open;
+    price = paper_event_at(s, s->cursor)->open;
   if (!(price > 0) || tack_rounding_price(&s->grid, price, TACK_ROUND_UP, &ticks) < 0 || ticks < 1)
     return 1;
   return ticks;
@@ -187,6 +187,8 @@ int paper_finish(paper *p, paper_order *o, uint32_t status, int32_t error, const
 
 int paper_match_expire(paper *p, tack_time t) {
   int rc = 0;
+  if (p->n_open == 0)
+    return 0;
   for (uint32_t i = 0; i < p->n_open && rc == 0; i++) {
     paper_order *o = &p->orders[p->open[i]];
     if (paper_status_final(o->status) || o->expire_at == 0 || o->expire_at > t)
@@ -516,10 +518,13 @@ static int match_one(paper *p, paper_order *o, const paper_event *e, int64_t *ca
   return 0;
 }
 
+/* Most events meet no order: they cost a comparison. The event's capacity
+ * (a decimal rounding of its volume) is worked out only for an order that
+ * may trade in it. */
 int paper_match_event(paper *p, uint32_t sym, const paper_event *e) {
   paper_symbol *s = &p->data.symbols[sym];
-  int64_t cap_left = capacity(p, s, e);
-  int rc = 0;
+  int64_t cap_left = 0;
+  int have_cap = 0, rc = 0;
   for (uint32_t i = 0; i < p->n_open && rc == 0; i++) {
     paper_order *o = &p->orders[p->open[i]];
     if (o->sym != sym || paper_status_final(o->status) || e->ts < o->eligible_from)
@@ -528,9 +533,14 @@ int paper_match_event(paper *p, uint32_t sym, const paper_event *e) {
      * of the same instant: the order cannot have reached it. */
     if (p->data.kind == PAPER_DATA_TRADES && e->ts <= o->accepted_at)
       continue;
+    if (!have_cap) {
+      cap_left = capacity(p, s, e);
+      have_cap = 1;
+    }
     rc = match_one(p, o, e, &cap_left);
   }
-  paper_book_compact(p);
+  if (p->n_open > 0)
+    paper_book_compact(p);
   s->last = e->close;
   return rc;
 }

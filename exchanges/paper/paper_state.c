@@ -6,8 +6,13 @@
  *
  *   "state"      the truth: the configuration it belongs to (quote,
  *                symbols and their grid, data kind), the clock, counters,
- *                cash, every symbol's cursors and position, and the open
- *                orders. Rewritten after every change.
+ *                cash, every symbol's cursors (counts of events from the
+ *                start of the replayed range) and position, and the open
+ *                orders; then a trailer, "RSUM" and each symbol's last
+ *                published time (where a read of the store's candles
+ *                resumes), which a state written before it lacks: the
+ *                store's replay then resumes by counting. Rewritten after
+ *                every change.
  *   "order/<n>"  order P<n> once it is final (filled, cancelled, expired),
  *                so that a resent client id is still recognised.
  *   "fill/<n>"   execution PT<n>, written before the state that counts it.
@@ -24,6 +29,7 @@
 #include "paper.h"
 
 #define STATE_VERSION 1u
+#define RESUME_TAG 0x4d555352u /* "RSUM" read as a little-endian u32 */
 #define STATE_KEY "state"
 static const char state_magic[8] = {'T', 'A', 'C', 'K', 'P', 'A', 'P', 'R'};
 static const char order_magic[8] = {'T', 'A', 'C', 'K', 'P', 'O', 'R', 'D'};
@@ -348,6 +354,9 @@ int paper_state_save(paper *p) {
   for (uint32_t i = 0; i < p->n_open; i++)
     if (!paper_status_final(p->orders[p->open[i]].status))
       put_order(&w, &p->orders[p->open[i]]);
+  put_u32(&w, RESUME_TAG);
+  for (uint32_t i = 0; i < d->n_symbols; i++)
+    put_i64(&w, d->symbols[i].pub_ts);
   int rc = write_key(p, STATE_KEY, &w, "the paper venue's state");
   if (rc == 0)
     p->dirty = 0;
@@ -572,7 +581,11 @@ static int load_state(paper *p, rbuf *r) {
     s->cost = get_wide(r);
     s->realized = get_wide(r);
     s->last = get_f64(r);
-    if (!r->bad && (s->published > s->cursor || s->cursor > s->n_events)) {
+    s->pub_ts = INT64_MIN; /* unless the trailer says */
+    /* A store replay holds a window, not every event: paper_data_seek()
+     * checks its cursors once it has read up to them. */
+    if (!r->bad && (s->published > s->cursor ||
+                    (d->cfg.source != PAPER_SOURCE_STORE && s->cursor > s->n_events))) {
       char msg[200];
       snprintf(msg, sizeof msg,
                "%s was saved at event %" PRIu64 " but its data now has %" PRIu64 " events",
@@ -594,8 +607,12 @@ static int load_state(paper *p, rbuf *r) {
     if (get_order(r, p, &open[i]) < 0 || paper_status_final(open[i].status) ||
         (i > 0 && open[i].venue_no <= open[i - 1].venue_no))
       rc = corrupt(p, STATE_KEY, "a malformed open order");
-  if (rc == 0 && r->at != r->len)
-    rc = corrupt(p, STATE_KEY, "trailing bytes");
+  if (rc == 0 && r->at != r->len) {
+    if (r->len - r->at != 4 + (size_t)d->n_symbols * 8 || get_u32(r) != RESUME_TAG)
+      rc = corrupt(p, STATE_KEY, "trailing bytes");
+    for (uint32_t i = 0; rc == 0 && i < d->n_symbols; i++)
+      d->symbols[i].pub_ts = get_i64(r);
+  }
   if (rc == 0)
     rc = load_logs(p, open, n_open);
   p->host->free(p->ctx, open);
