@@ -608,10 +608,20 @@ static void on_signal(void *user, size_t i, const tack_signal *sig) {
   tack_bt_symbol *o = r->syms[i].out;
   o->signals++;
   size_t n = tack_runtime_tree_count(r->rt, i);
+  size_t seen[64], n_seen = 0;
   for (size_t k = 1; k < n; k++) {
     tack_compose_entry e;
     if (tack_runtime_tree_at(r->rt, i, k, &e) != 0 || strcmp(e.role, "member") != 0)
       continue;
+    /* A node shared by two parents (one composite under two regimes) is
+     * listed under each: count it once. */
+    size_t q = 0;
+    while (q < n_seen && seen[q] != e.node)
+      q++;
+    if (q < n_seen)
+      continue;
+    if (n_seen < sizeof seen / sizeof seen[0])
+      seen[n_seen++] = e.node;
     tack_bt_member *m = member_row(o, e.name);
     if (!m)
       continue;
