@@ -2,7 +2,7 @@
 # latency from a strategy's signal to the exchange's submit() (with and
 # without a durable store) and bars + orders + fills per second through the
 # paper venue, each against a baseline in the same process. Its plugins
-# (bench.venue, bench.flip) are bench_trading_plugin.so. Not a test: run it
+# (bench.venue, bench.flip, bench.hold) are bench_trading_plugin.so. Not a test: run it
 # by hand and record the figures in RESULTS.md ("Trading").
 add_library(bench_trading_plugin MODULE ${CMAKE_CURRENT_LIST_DIR}/trading_plugin.c)
 set_target_properties(bench_trading_plugin PROPERTIES PREFIX "" C_VISIBILITY_PRESET hidden

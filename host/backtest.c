@@ -190,6 +190,10 @@ typedef struct rec_sym {
   double realized; /* net pnl of the closed trades */
   double signal;   /* the last signal's strength */
   uint64_t entry_bar;
+  /* The tree entries of the distinct member nodes, and their rows. */
+  size_t member_entry[TACK_BT_MAX_MEMBERS];
+  size_t member_row[TACK_BT_MAX_MEMBERS];
+  size_t n_member_entries;
   /* Regime switches seen so far, per regime entry. */
   uint64_t regime_switches[TACK_BT_MAX_REGIMES];
 } rec_sym;
@@ -605,26 +609,14 @@ static void on_signal(void *user, size_t i, const tack_signal *sig) {
   r->syms[i].signal = sig->strength;
   if (!r->details)
     return;
-  tack_bt_symbol *o = r->syms[i].out;
+  rec_sym *rs = &r->syms[i];
+  tack_bt_symbol *o = rs->out;
   o->signals++;
-  size_t n = tack_runtime_tree_count(r->rt, i);
-  size_t seen[64], n_seen = 0;
-  for (size_t k = 1; k < n; k++) {
+  for (size_t q = 0; q < rs->n_member_entries; q++) {
     tack_compose_entry e;
-    if (tack_runtime_tree_at(r->rt, i, k, &e) != 0 || strcmp(e.role, "member") != 0)
+    if (tack_runtime_tree_at(r->rt, i, rs->member_entry[q], &e) != 0)
       continue;
-    /* A node shared by two parents (one composite under two regimes) is
-     * listed under each: count it once. */
-    size_t q = 0;
-    while (q < n_seen && seen[q] != e.node)
-      q++;
-    if (q < n_seen)
-      continue;
-    if (n_seen < sizeof seen / sizeof seen[0])
-      seen[n_seen++] = e.node;
-    tack_bt_member *m = member_row(o, e.name);
-    if (!m)
-      continue;
+    tack_bt_member *m = &o->members[rs->member_row[q]];
     if (e.has_signal)
       m->signals++;
     m->contribution += fabs(e.contribution); /* a sum until finish() divides */
@@ -662,6 +654,25 @@ int tack_bt_recorder_attach(tack_runtime *rt, const tack_bt_settings *s, int det
       tack_copy_text(o->strategy, sizeof o->strategy, root.name);
     if (details && tack_bt_candles_init(&o->prices) != 0)
       goto nomem;
+    /* The members, once each: a node shared by two parents (one composite
+     * under two regimes) is listed under each. */
+    rec_sym *rs = &r->syms[i];
+    size_t nt = details ? tack_runtime_tree_count(rt, i) : 0;
+    for (size_t k = 1; k < nt && rs->n_member_entries < TACK_BT_MAX_MEMBERS; k++) {
+      tack_compose_entry e;
+      if (tack_runtime_tree_at(rt, i, k, &e) != 0 || strcmp(e.role, "member") != 0)
+        continue;
+      int dup = 0;
+      for (size_t q = 0; q < rs->n_member_entries && !dup; q++) {
+        tack_compose_entry f;
+        dup = tack_runtime_tree_at(rt, i, rs->member_entry[q], &f) == 0 && f.node == e.node;
+      }
+      tack_bt_member *m = dup ? NULL : member_row(o, e.name);
+      if (!m)
+        continue;
+      rs->member_entry[rs->n_member_entries] = k;
+      rs->member_row[rs->n_member_entries++] = (size_t)(m - o->members);
+    }
     /* The regime rows, in tree order, so that the report lists them so. */
     size_t nr = tack_runtime_regime_count(rt, i);
     for (size_t k = 0; k < nr; k++) {

@@ -957,6 +957,9 @@ static tack_time trading_now(void *user) { return tack_runtime_now(user); }
 static int build_trading(tack_runtime *rt, const tack_config *cfg, tack_diag *d) {
   tack_trading_hooks hooks = {rt,           trading_position, trading_fill,
                               trading_stop, trading_ready,    trading_now};
+  if (!rt->store && !rt->backtest)
+    tack_log_warn("trading without a store: orders and fills are not persisted, and a restart "
+                  "cannot recover them");
   /* A backtest keeps no journal: the store only serves its candles. */
   int rc = tack_trading_new(&cfg->trading, rt->backtest ? NULL : rt->store, rt->bot, &hooks,
                             &rt->trading);

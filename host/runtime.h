@@ -61,12 +61,12 @@ typedef struct tack_runtime_opts {
   size_t store_map_size;  /* 0: TACK_STORE_MAP_SIZE_DEFAULT */
   uint64_t run_for_ms;    /* 0: until a signal or the end of the data */
   int handle_signals;     /* watch SIGINT and SIGTERM during tack_runtime_run() */
-  /* A backtest (backtest.h): the host clock is the replay clock (the close
-   * of the latest bar, or the latest trade, any exchange reported; once a
-   * stop is asked for it also moves with the wall clock, so that stop
-   * timeouts expire after the data has ended), the trading engine keeps
-   * nothing in the store (the store serves candles only), and there is no
-   * control socket. */
+  /* A backtest (backtest.h): the host clock is the replay clock (the
+   * latest time any exchange reported: bars, trades, fills, order updates,
+   * positions, balances; once a stop is asked for it also moves with the
+   * wall clock, so that stop timeouts expire after the data has ended), the
+   * trading engine keeps nothing in the store (the store serves candles
+   * only), and there is no control socket. */
   int backtest;
 } tack_runtime_opts;
 

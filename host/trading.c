@@ -167,7 +167,12 @@ static void tell_position(tr_symbol *s) {
     memset(&pos, 0, sizeof pos);
     tack_copy_text(pos.symbol, sizeof pos.symbol, s->symbol);
   }
+  /* The position includes every fill booked: never stamped earlier than the
+   * latest of them (a venue's clock may run ahead of ours), so that a
+   * strategy does not apply one of those fills on top of it again. */
   pos.ts = now_of(t);
+  if (pos.ts < s->acct->last_fill_ts)
+    pos.ts = s->acct->last_fill_ts;
   if (t->hooks.position)
     t->hooks.position(t->hooks.user, s->acct->ex, &pos);
 }
@@ -465,15 +470,14 @@ int tack_trading_new(const tack_trading_cfg *cfg, tack_store *store, const char 
     tack_free(NULL, t);
     return TACK_ENOMEM;
   }
+  /* Without a store nothing is persisted: the runtime says so when it
+   * matters (a backtest keeps nothing on purpose). */
   if (store) {
     int rc = tack_journal_open(store, t->bot, &t->journal);
     if (rc != 0) {
       tack_trading_free(t);
       return rc;
     }
-  } else {
-    tack_log_warn("trading without a store: orders and fills are not persisted, and a restart "
-                  "cannot recover them");
   }
   *out = t;
   return 0;

@@ -246,7 +246,9 @@ static void test_parity_with_paper_run(void **state) {
  * the candle it matches before it publishes that candle, and the replay
  * clock must not lag them, or a strategy counts a fill twice (its position,
  * stamped with the host clock, would predate the fill it includes), adopts
- * a position it does not hold and abstains where the paper run speaks. */
+ * a position it does not hold and abstains where the paper run speaks. From
+ * 2024-01-03T12:00 the 4h member first speaks (down) just after BTC-USD
+ * sold out of a long, which is when the fill counted twice mattered. */
 static void test_parity_regime_gate(void **state) {
   (void)state;
   skip_unless_env();
@@ -263,7 +265,7 @@ static void test_parity_regime_gate(void **state) {
             "exchanges = { sim = { plugin = \"paper\"; params = { symbols = "
             "\"BTC-USD,ETH-USD\"; source = \"store\"; timeframe = 300; persist = false; "
             "cash = 100000.0; taker_bps = 5.0; slippage = \"fixed\"; slippage_bps = 1.0; "
-            "interval_ms = %d; }; }; };\n"
+            "from = \"2024-01-03T12:00:00Z\"; interval_ms = %d; }; }; };\n"
             "filters = { ha = { plugin = \"heikin_ashi\"; }; };\n"
             "strategies = {\n"
             "  trendiness = { plugin = \"macd_trend\"; timeframe = \"1h\";\n"

@@ -61,12 +61,9 @@ tack_decimal paper_bps_max(tack_decimal a, tack_decimal b) {
   return va >= vb ? a : b;
 }
 
-double paper_money_double(tack_wide m) {
-  char buf[96];
-  if (tack_decimal_format_wide(m, PAPER_MONEY_SCALE, buf, sizeof buf) < 0)
-    return 0.0;
-  return strtod(buf, NULL);
-}
+/* The nearest double, as strtod of the exact decimal would give, without
+ * the text (host/rounding.h). */
+double paper_money_double(tack_wide m) { return tack_decimal_double(m, PAPER_MONEY_SCALE); }
 
 void paper_money_text(tack_wide m, char *buf, size_t cap) {
   int len = tack_decimal_format_wide(m, PAPER_MONEY_SCALE, buf, cap);
