@@ -59,16 +59,6 @@ static const tack_key_spec mc_keys[MC_COUNT] = {
 
 #define MAX_MC_RUNS 1000000
 
-static int64_t int_of(const config_setting_t *s) {
-  return config_setting_type(s) == CONFIG_TYPE_INT64 ? (int64_t)config_setting_get_int64(s)
-                                                     : (int64_t)config_setting_get_int(s);
-}
-
-static double number_of(const config_setting_t *s) {
-  return tack_setting_type_bit(s) == TACK_SETTING_INT ? (double)int_of(s)
-                                                      : config_setting_get_float(s);
-}
-
 /* "bar" is 0; a duration is its seconds; -1 when neither. */
 static int64_t returns_of(const char *text) {
   uint32_t s = 0;
@@ -79,61 +69,46 @@ static int64_t returns_of(const char *text) {
   return s;
 }
 
-static void problem(tack_diag *d, const char *file, const config_setting_t *s, const char *path,
-                    const char *fmt, ...) TACK_PRINTF(5, 6);
-static void problem(tack_diag *d, const char *file, const config_setting_t *s, const char *path,
-                    const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  const char *f = config_setting_source_file(s);
-  tack_diag_add(d, f ? f : file, (int)config_setting_source_line(s), path, "%s", msg);
-}
-
 int tack_backtest_check_schema(const config_setting_t *group, const char *file, tack_diag *d) {
   const config_setting_t *f[B_COUNT], *m[MC_COUNT];
-  int problems = tack_check_keys(d, group, backtest_keys, B_COUNT, f);
+  tack_checker ck = {d, file, tack_check_keys(d, group, backtest_keys, B_COUNT, f)};
   if (f[B_RETURNS] && returns_of(config_setting_get_string(f[B_RETURNS])) < 0) {
-    problem(d, file, f[B_RETURNS], "backtest.returns",
-            "must be \"bar\" or a duration such as \"1h\" or \"1d\" (at most 7 days), got \"%s\"",
-            config_setting_get_string(f[B_RETURNS]));
-    problems++;
+    tack_check_problem(
+        &ck, f[B_RETURNS], NULL,
+        "must be \"bar\" or a duration such as \"1h\" or \"1d\" (at most 7 days), got \"%s\"",
+        config_setting_get_string(f[B_RETURNS]));
   }
   if (f[B_YEAR_DAYS]) {
-    double v = number_of(f[B_YEAR_DAYS]);
+    double v = tack_setting_number(f[B_YEAR_DAYS]);
     if (!(v >= 1 && v <= 366)) {
-      problem(d, file, f[B_YEAR_DAYS], "backtest.year_days",
-              "must be a number of days from 1 to 366 (365 for markets that never close, 252 "
-              "for exchange trading days), got %g",
-              v);
-      problems++;
+      tack_check_problem(
+          &ck, f[B_YEAR_DAYS], NULL,
+          "must be a number of days from 1 to 366 (365 for markets that never close, 252 "
+          "for exchange trading days), got %g",
+          v);
     }
   }
   if (f[B_RISK_FREE]) {
-    double v = number_of(f[B_RISK_FREE]);
+    double v = tack_setting_number(f[B_RISK_FREE]);
     if (!(v >= -1 && v <= 1)) {
-      problem(d, file, f[B_RISK_FREE], "backtest.risk_free",
-              "must be an annual rate as a fraction from -1 to 1 (0.03 is 3%%), got %g", v);
-      problems++;
+      tack_check_problem(&ck, f[B_RISK_FREE], NULL,
+                         "must be an annual rate as a fraction from -1 to 1 (0.03 is 3%%), got %g",
+                         v);
     }
   }
   if (f[B_MONTE_CARLO]) {
-    problems += tack_check_keys(d, f[B_MONTE_CARLO], mc_keys, MC_COUNT, m);
-    if (m[MC_RUNS] && (int_of(m[MC_RUNS]) < 0 || int_of(m[MC_RUNS]) > MAX_MC_RUNS)) {
-      problem(d, file, m[MC_RUNS], "backtest.monte_carlo.runs",
-              "must be an integer from 0 (none) to %d, got %lld", MAX_MC_RUNS,
-              (long long)int_of(m[MC_RUNS]));
-      problems++;
+    ck.problems += tack_check_keys(d, f[B_MONTE_CARLO], mc_keys, MC_COUNT, m);
+    if (m[MC_RUNS] &&
+        (tack_setting_int(m[MC_RUNS]) < 0 || tack_setting_int(m[MC_RUNS]) > MAX_MC_RUNS)) {
+      tack_check_problem(&ck, m[MC_RUNS], NULL, "must be an integer from 0 (none) to %d, got %lld",
+                         MAX_MC_RUNS, (long long)tack_setting_int(m[MC_RUNS]));
     }
-    if (m[MC_SEED] && int_of(m[MC_SEED]) < 0) {
-      problem(d, file, m[MC_SEED], "backtest.monte_carlo.seed",
-              "must be an integer of 0 or more, got %lld", (long long)int_of(m[MC_SEED]));
-      problems++;
+    if (m[MC_SEED] && tack_setting_int(m[MC_SEED]) < 0) {
+      tack_check_problem(&ck, m[MC_SEED], NULL, "must be an integer of 0 or more, got %lld",
+                         (long long)tack_setting_int(m[MC_SEED]));
     }
   }
-  return problems ? TACK_ECONFIG : 0;
+  return ck.problems ? TACK_ECONFIG : 0;
 }
 
 int tack_backtest_read_settings(const config_setting_t *group, tack_bt_settings *out) {
@@ -145,14 +120,14 @@ int tack_backtest_read_settings(const config_setting_t *group, tack_bt_settings 
   if ((m = config_setting_get_member(group, "returns")) && config_setting_get_string(m))
     out->return_interval_s = (uint32_t)returns_of(config_setting_get_string(m));
   if ((m = config_setting_get_member(group, "year_days")))
-    out->year_days = number_of(m);
+    out->year_days = tack_setting_number(m);
   if ((m = config_setting_get_member(group, "risk_free")))
-    out->risk_free = number_of(m);
+    out->risk_free = tack_setting_number(m);
   const config_setting_t *mc = config_setting_get_member(group, "monte_carlo");
   if (mc && (m = config_setting_get_member(mc, "runs")))
-    out->mc_runs = (uint32_t)int_of(m);
+    out->mc_runs = (uint32_t)tack_setting_int(m);
   if (mc && (m = config_setting_get_member(mc, "seed")))
-    out->mc_seed = (uint64_t)int_of(m);
+    out->mc_seed = (uint64_t)tack_setting_int(m);
   return 0;
 }
 
@@ -839,7 +814,7 @@ static int setting_text(const config_setting_t *s, char *buf, size_t cap) {
   switch (config_setting_type(s)) {
   case CONFIG_TYPE_INT:
   case CONFIG_TYPE_INT64:
-    snprintf(buf, cap, "%lld", (long long)int_of(s));
+    snprintf(buf, cap, "%lld", (long long)tack_setting_int(s));
     return 0;
   case CONFIG_TYPE_FLOAT: {
     double v = config_setting_get_float(s);

@@ -379,11 +379,6 @@ static int valid_symbol(const char *s) {
   return n >= 1 && n < TACK_SYMBOL_MAX;
 }
 
-static int64_t int_value(const config_setting_t *s) {
-  return config_setting_type(s) == CONFIG_TYPE_INT64 ? (int64_t)config_setting_get_int64(s)
-                                                     : (int64_t)config_setting_get_int(s);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Paths                                                                     */
 /* ------------------------------------------------------------------------ */
@@ -916,7 +911,7 @@ static uint32_t timeframe_value(const config_setting_t *s) {
     if (tack_timeframe_parse(config_setting_get_string(s), &tf) != 0)
       tf = 0;
   } else if (tack_setting_type_bit(s) == TACK_SETTING_INT) {
-    int64_t v = int_value(s);
+    int64_t v = tack_setting_int(s);
     if (v > 0 && v <= (int64_t)TIMEFRAME_MAX_S)
       tf = (uint32_t)v;
   }
@@ -1135,12 +1130,6 @@ tack_cfg_strategy *tack_config_child(const tack_cfg_strategy *st, size_t i,
   return child;
 }
 
-/* An int or a float setting as a double. */
-static double number_value(const config_setting_t *s) {
-  return tack_setting_type_bit(s) == TACK_SETTING_INT ? (double)int_value(s)
-                                                      : config_setting_get_float(s);
-}
-
 /* Index of value in names (n of them), or -1. */
 static int choice_index(const char *value, const char *const *names, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -1186,7 +1175,7 @@ static void require_key(checker *ck, const config_setting_t *group, size_t k, co
 
 /* A number setting within [lo, hi]; *out untouched when it is not. */
 static void load_number(checker *ck, const config_setting_t *s, double lo, double hi, double *out) {
-  double v = number_value(s);
+  double v = tack_setting_number(s);
   if (!isfinite(v) || v < lo || v > hi) {
     problem(ck, s, NULL, "must be a number in [%g, %g], got %g", lo, hi, v);
     return;
@@ -1218,7 +1207,7 @@ static void load_member(checker *ck, const config_setting_t *el, tack_cfg_member
     m->ref = f[M_STRATEGY];
   }
   if (f[M_WEIGHT]) {
-    double w = number_value(f[M_WEIGHT]);
+    double w = tack_setting_number(f[M_WEIGHT]);
     if (!isfinite(w) || w < 0)
       problem(ck, f[M_WEIGHT], NULL,
               "must be a finite number of 0 or more, got %g: a negative weight would trade "
@@ -1305,7 +1294,7 @@ static int load_composite(checker *ck, tack_cfg_strategy *st, const config_setti
     load_number(ck, f[S_VOTE_THRESHOLD], 0.0, 1.0, &st->vote_threshold);
   st->quorum = (uint32_t)(n / 2 + 1);
   if (f[S_QUORUM]) {
-    int64_t q = int_value(f[S_QUORUM]);
+    int64_t q = tack_setting_int(f[S_QUORUM]);
     if (q < 1 || (size_t)q > n)
       problem(ck, f[S_QUORUM], NULL,
               "must be from 1 to the number of members (%zu), got %lld: it is the least number "
@@ -1452,7 +1441,7 @@ static void load_regime_item(checker *ck, tack_cfg_strategy *st, size_t i,
       r->on_switch = (uint32_t)k;
   }
   if (f[G_REDUCE_TO]) {
-    double v = number_value(f[G_REDUCE_TO]);
+    double v = tack_setting_number(f[G_REDUCE_TO]);
     if (r->on_switch != TACK_SWITCH_REDUCE)
       problem(ck, f[G_REDUCE_TO], NULL,
               "applies only with on_switch = \"reduce\"; this regime's on_switch is \"%s\"",
@@ -1473,7 +1462,7 @@ static int load_regime(checker *ck, tack_cfg_strategy *st, const config_setting_
   else
     require_key(ck, group, S_DETECTOR, NULL);
   if (f[S_HOLD]) {
-    int64_t h = int_value(f[S_HOLD]);
+    int64_t h = tack_setting_int(f[S_HOLD]);
     if (h < 1 || h > 1000000)
       problem(ck, f[S_HOLD], NULL,
               "must be an integer in [1, 1000000], got %lld: the bars a new regime must hold "
@@ -1975,11 +1964,11 @@ static int check_schema(checker *ck) {
    * version's rules would only bury the one message that matters. */
   const config_setting_t *version = config_setting_get_member(root, "version");
   if (version && tack_setting_type_bit(version) == TACK_SETTING_INT &&
-      int_value(version) != SCHEMA_VERSION) {
+      tack_setting_int(version) != SCHEMA_VERSION) {
     problem(ck, version, NULL,
             "schema version %lld is not supported: this tack reads version %d (a newer tack may "
             "read it)",
-            (long long)int_value(version), SCHEMA_VERSION);
+            (long long)tack_setting_int(version), SCHEMA_VERSION);
     return 0;
   }
   cfg->version = SCHEMA_VERSION;

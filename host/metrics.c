@@ -13,6 +13,7 @@
  * kept, and the interval returns are divided out by tack_metrics_finish().
  */
 #include "metrics.h"
+#include "prng.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -389,32 +390,9 @@ typedef struct rng {
   uint64_t s[4];
 } rng;
 
-static uint64_t splitmix64(uint64_t *x) {
-  uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-  return z ^ (z >> 31);
-}
+static void rng_seed(rng *g, uint64_t seed) { tack_xoshiro_seed(g->s, seed); }
 
-static void rng_seed(rng *g, uint64_t seed) {
-  for (int i = 0; i < 4; i++)
-    g->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_next(rng *g) {
-  uint64_t *s = g->s;
-  const uint64_t result = rotl(s[1] * 5, 7) * 9;
-  const uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
+static uint64_t rng_next(rng *g) { return tack_xoshiro(g->s); }
 
 /* An index below n: the high 32 bits scaled by n (Lemire), no division. */
 static size_t rng_below(rng *g, size_t n) {

@@ -15,6 +15,7 @@
  * the workers run) does the same, without blaming a job.
  */
 #include "optimize.h"
+#include "prng.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -132,49 +133,8 @@ double tack_opt_metric_value(const tack_opt_metric *mt, const tack_bt_metrics *m
 /* Small helpers                                                             */
 /* ------------------------------------------------------------------------ */
 
-typedef struct checker {
-  tack_diag *d;
-  const char *file;
-  int problems;
-} checker;
-
-static void problem(checker *ck, const config_setting_t *s, const char *key, const char *fmt, ...)
-    TACK_PRINTF(4, 5);
-static void problem(checker *ck, const config_setting_t *s, const char *key, const char *fmt, ...) {
-  char body[768];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(body, sizeof body, fmt, ap);
-  va_end(ap);
-  if (config_setting_source_file(s)) {
-    tack_setting_report(ck->d, s, key, "%s", body);
-  } else {
-    char path[256];
-    tack_setting_path(s, path, sizeof path);
-    tack_diag_add(ck->d, ck->file, 0, NULL, "%s%s%s: %s", path, key ? "." : "", key ? key : "",
-                  body);
-  }
-  ck->problems++;
-}
-
 static int is_number(const config_setting_t *s) {
   return (tack_setting_type_bit(s) & (TACK_SETTING_INT | TACK_SETTING_FLOAT)) != 0;
-}
-
-static double number_value(const config_setting_t *s) {
-  switch (config_setting_type(s)) {
-  case CONFIG_TYPE_INT64:
-    return (double)config_setting_get_int64(s);
-  case CONFIG_TYPE_INT:
-    return (double)config_setting_get_int(s);
-  default:
-    return config_setting_get_float(s);
-  }
-}
-
-static int64_t int_value(const config_setting_t *s) {
-  return config_setting_type(s) == CONFIG_TYPE_INT64 ? (int64_t)config_setting_get_int64(s)
-                                                     : (int64_t)config_setting_get_int(s);
 }
 
 /* v rounded to digits significant digits (exact for what prints short). */
@@ -219,7 +179,7 @@ void tack_opt_override_text(const tack_opt_param *p, double v, char *buf, size_t
 static int parse_duration(const config_setting_t *s, int64_t *out) {
   int64_t v = 0;
   if (tack_setting_type_bit(s) == TACK_SETTING_INT) {
-    v = int_value(s);
+    v = tack_setting_int(s);
   } else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
     const char *t = config_setting_get_string(s);
     size_t i = 0;
@@ -318,7 +278,7 @@ static const tack_key_spec wf_keys[W_COUNT] = {
     [W_ANCHORED] = {"anchored", TACK_SETTING_BOOL, 0, "true or false", "anchored = false;"},
 };
 
-static void check_objective(checker *ck, const config_setting_t *s) {
+static void check_objective(tack_checker *ck, const config_setting_t *s) {
   const char *name = config_setting_get_string(s);
   const tack_opt_metric *mt = tack_opt_metric_find(name);
   if (mt && mt->direction)
@@ -329,82 +289,87 @@ static void check_objective(checker *ck, const config_setting_t *s) {
     if (metric_table[i].direction)
       tack_suggest_add(&sg, metric_table[i].name);
   if (mt)
-    problem(ck, s, NULL, "\"%s\" cannot be an objective; use one of: %s", name, sg.list);
+    tack_check_problem(ck, s, NULL, "\"%s\" cannot be an objective; use one of: %s", name, sg.list);
   else if (sg.best)
-    problem(ck, s, NULL, "unknown metric \"%s\" (did you mean '%s'?)", name, sg.best);
+    tack_check_problem(ck, s, NULL, "unknown metric \"%s\" (did you mean '%s'?)", name, sg.best);
   else
-    problem(ck, s, NULL, "unknown metric \"%s\"; the objectives are: %s", name, sg.list);
+    tack_check_problem(ck, s, NULL, "unknown metric \"%s\"; the objectives are: %s", name, sg.list);
 }
 
-static void check_int_range(checker *ck, const config_setting_t *s, int64_t lo, int64_t hi,
+static void check_int_range(tack_checker *ck, const config_setting_t *s, int64_t lo, int64_t hi,
                             const char *what) {
-  int64_t v = int_value(s);
+  int64_t v = tack_setting_int(s);
   if (v < lo || v > hi)
-    problem(ck, s, NULL, "must be %s from %lld to %lld, got %lld", what, (long long)lo,
-            (long long)hi, (long long)v);
+    tack_check_problem(ck, s, NULL, "must be %s from %lld to %lld, got %lld", what, (long long)lo,
+                       (long long)hi, (long long)v);
 }
 
-static void check_values(checker *ck, const config_setting_t *s) {
+static void check_values(tack_checker *ck, const config_setting_t *s) {
   int n = config_setting_length(s);
   if (n == 0)
-    problem(ck, s, NULL, "must hold at least one value");
+    tack_check_problem(ck, s, NULL, "must hold at least one value");
   for (int i = 0; i < n; i++) {
     const config_setting_t *el = config_setting_get_elem(s, (unsigned)i);
     if (!is_number(el)) {
       char what[128];
       tack_setting_describe(el, what, sizeof what);
-      problem(ck, el, NULL, "must be a number, got %s", what);
-    } else if (!isfinite(number_value(el))) {
-      problem(ck, el, NULL, "must be a finite number");
+      tack_check_problem(ck, el, NULL, "must be a number, got %s", what);
+    } else if (!isfinite(tack_setting_number(el))) {
+      tack_check_problem(ck, el, NULL, "must be a finite number");
     }
   }
 }
 
-static void check_param(checker *ck, const config_setting_t *el, int grid) {
+static void check_param(tack_checker *ck, const config_setting_t *el, int grid) {
   const config_setting_t *f[P_COUNT];
   if (!config_setting_is_group(el)) {
     char what[128];
     tack_setting_describe(el, what, sizeof what);
-    problem(ck, el, NULL,
-            "must be a group { strategy = \"...\"; param = \"...\"; from = ...; to = ...; "
-            "step = ...; } or with values = [ ... ], got %s",
-            what);
+    tack_check_problem(
+        ck, el, NULL,
+        "must be a group { strategy = \"...\"; param = \"...\"; from = ...; to = ...; "
+        "step = ...; } or with values = [ ... ], got %s",
+        what);
     return;
   }
   ck->problems += tack_check_keys(ck->d, el, param_keys, P_COUNT, f);
   if (f[P_STRATEGY] && !valid_name(config_setting_get_string(f[P_STRATEGY])))
-    problem(ck, f[P_STRATEGY], NULL, "\"%.64s\" is not the name of a strategies entry",
-            config_setting_get_string(f[P_STRATEGY]));
+    tack_check_problem(ck, f[P_STRATEGY], NULL, "\"%.64s\" is not the name of a strategies entry",
+                       config_setting_get_string(f[P_STRATEGY]));
   if (f[P_PARAM] && !valid_name(config_setting_get_string(f[P_PARAM])))
-    problem(ck, f[P_PARAM], NULL, "\"%.64s\" is not a parameter name",
-            config_setting_get_string(f[P_PARAM]));
+    tack_check_problem(ck, f[P_PARAM], NULL, "\"%.64s\" is not a parameter name",
+                       config_setting_get_string(f[P_PARAM]));
   if (f[P_VALUES]) {
     check_values(ck, f[P_VALUES]);
     for (int k = P_FROM; k <= P_STEP; k++)
       if (f[k]) {
-        problem(ck, f[k], NULL, "give either values or a range (from, to, step), not both");
+        tack_check_problem(ck, f[k], NULL,
+                           "give either values or a range (from, to, step), not both");
         break;
       }
   }
   if ((f[P_FROM] != NULL) != (f[P_TO] != NULL))
-    problem(ck, el, f[P_FROM] ? "to" : "from",
-            "a range needs both from and to (leave both out for the plugin's declared range)");
+    tack_check_problem(
+        ck, el, f[P_FROM] ? "to" : "from",
+        "a range needs both from and to (leave both out for the plugin's declared range)");
   for (int k = P_FROM; k <= P_STEP; k++)
-    if (f[k] && !isfinite(number_value(f[k])))
-      problem(ck, f[k], NULL, "must be a finite number");
-  if (f[P_FROM] && f[P_TO] && number_value(f[P_FROM]) > number_value(f[P_TO]))
-    problem(ck, f[P_TO], NULL, "must not be less than from (%g), got %g", number_value(f[P_FROM]),
-            number_value(f[P_TO]));
-  if (f[P_STEP] && !(number_value(f[P_STEP]) > 0))
-    problem(ck, f[P_STEP], NULL, "must be more than 0, got %g", number_value(f[P_STEP]));
+    if (f[k] && !isfinite(tack_setting_number(f[k])))
+      tack_check_problem(ck, f[k], NULL, "must be a finite number");
+  if (f[P_FROM] && f[P_TO] && tack_setting_number(f[P_FROM]) > tack_setting_number(f[P_TO]))
+    tack_check_problem(ck, f[P_TO], NULL, "must not be less than from (%g), got %g",
+                       tack_setting_number(f[P_FROM]), tack_setting_number(f[P_TO]));
+  if (f[P_STEP] && !(tack_setting_number(f[P_STEP]) > 0))
+    tack_check_problem(ck, f[P_STEP], NULL, "must be more than 0, got %g",
+                       tack_setting_number(f[P_STEP]));
   if (grid && !f[P_VALUES] && !f[P_STEP])
-    problem(ck, el, "step",
-            "method = \"grid\" needs the points of each parameter: a step (over from..to, or "
-            "the plugin's declared range) or values = [ ... ]");
+    tack_check_problem(
+        ck, el, "step",
+        "method = \"grid\" needs the points of each parameter: a step (over from..to, or "
+        "the plugin's declared range) or values = [ ... ]");
 }
 
 /* The same strategy and param twice. */
-static void check_duplicates(checker *ck, const config_setting_t *list) {
+static void check_duplicates(tack_checker *ck, const config_setting_t *list) {
   int n = config_setting_length(list);
   for (int i = 0; i < n; i++) {
     const config_setting_t *a = config_setting_get_elem(list, (unsigned)i);
@@ -418,15 +383,15 @@ static void check_duplicates(checker *ck, const config_setting_t *list) {
       if (config_setting_is_group(b) && config_setting_lookup_string(b, "strategy", &sb) &&
           config_setting_lookup_string(b, "param", &pb) && strcmp(sa, sb) == 0 &&
           strcmp(pa, pb) == 0) {
-        problem(ck, a, NULL, "%s.%s is already searched (line %u)", sa, pa,
-                config_setting_source_line(b));
+        tack_check_problem(ck, a, NULL, "%s.%s is already searched (line %u)", sa, pa,
+                           config_setting_source_line(b));
         break;
       }
     }
   }
 }
 
-static void check_walk_forward(checker *ck, const config_setting_t *g) {
+static void check_walk_forward(tack_checker *ck, const config_setting_t *g) {
   const config_setting_t *f[W_COUNT];
   int64_t v;
   ck->problems += tack_check_keys(ck->d, g, wf_keys, W_COUNT, f);
@@ -434,25 +399,27 @@ static void check_walk_forward(checker *ck, const config_setting_t *g) {
     if (f[k] && parse_duration(f[k], &v) != 0) {
       char what[128];
       tack_setting_describe(f[k], what, sizeof what);
-      problem(ck, f[k], NULL,
-              "must be a duration such as \"60d\", \"12h\" or \"90m\" (s, m, h, d, w), or "
-              "seconds, more than 0 and at most 100 years, got %s",
-              what);
+      tack_check_problem(
+          ck, f[k], NULL,
+          "must be a duration such as \"60d\", \"12h\" or \"90m\" (s, m, h, d, w), or "
+          "seconds, more than 0 and at most 100 years, got %s",
+          what);
     }
 }
 
 int tack_optimize_check_schema(const config_setting_t *group, const char *file, tack_diag *d) {
-  checker ck = {d, file, 0};
+  tack_checker ck = {d, file, 0};
   const config_setting_t *f[O_COUNT];
   if (!group || !d)
     return TACK_EINVAL;
   if (!config_setting_is_group(group)) {
     char what[128];
     tack_setting_describe(group, what, sizeof what);
-    problem(&ck, group, NULL,
-            "must be a group { objective = \"sharpe\"; params = ( ... ); ... }, got %s (see "
-            "docs/optimization.md)",
-            what);
+    tack_check_problem(
+        &ck, group, NULL,
+        "must be a group { objective = \"sharpe\"; params = ( ... ); ... }, got %s (see "
+        "docs/optimization.md)",
+        what);
     return TACK_ECONFIG;
   }
   ck.problems += tack_check_keys(d, group, opt_keys, O_COUNT, f);
@@ -464,15 +431,18 @@ int tack_optimize_check_schema(const config_setting_t *group, const char *file, 
     if (strcmp(m, "random") == 0)
       grid = 0;
     else if (strcmp(m, "grid") != 0)
-      problem(&ck, f[O_METHOD], NULL, "must be \"grid\" or \"random\", got \"%.64s\"", m);
+      tack_check_problem(&ck, f[O_METHOD], NULL, "must be \"grid\" or \"random\", got \"%.64s\"",
+                         m);
   }
   if (f[O_SAMPLES])
     check_int_range(&ck, f[O_SAMPLES], 1, TACK_OPT_MAX_SETS, "a number of parameter sets");
-  if (f[O_SEED] && int_value(f[O_SEED]) < 0)
-    problem(&ck, f[O_SEED], NULL, "must be 0 or more, got %lld", (long long)int_value(f[O_SEED]));
+  if (f[O_SEED] && tack_setting_int(f[O_SEED]) < 0)
+    tack_check_problem(&ck, f[O_SEED], NULL, "must be 0 or more, got %lld",
+                       (long long)tack_setting_int(f[O_SEED]));
   for (int k = O_SAMPLES; k <= O_SEED; k++)
     if (grid && f[k])
-      problem(&ck, f[k], NULL, "applies to method = \"random\" only (the method is \"grid\")");
+      tack_check_problem(&ck, f[k], NULL,
+                         "applies to method = \"random\" only (the method is \"grid\")");
   if (f[O_MIN_TRADES])
     check_int_range(&ck, f[O_MIN_TRADES], 0, INT32_MAX, "a number of trades");
   if (f[O_WORKERS])
@@ -480,10 +450,10 @@ int tack_optimize_check_schema(const config_setting_t *group, const char *file, 
   if (f[O_PARAMS]) {
     int n = config_setting_length(f[O_PARAMS]);
     if (n == 0)
-      problem(&ck, f[O_PARAMS], NULL, "must name at least one parameter to search");
+      tack_check_problem(&ck, f[O_PARAMS], NULL, "must name at least one parameter to search");
     if (n > TACK_OPT_MAX_PARAMS)
-      problem(&ck, f[O_PARAMS], NULL, "searches at most %d parameters, got %d", TACK_OPT_MAX_PARAMS,
-              n);
+      tack_check_problem(&ck, f[O_PARAMS], NULL, "searches at most %d parameters, got %d",
+                         TACK_OPT_MAX_PARAMS, n);
     for (int i = 0; i < n; i++)
       check_param(&ck, config_setting_get_elem(f[O_PARAMS], (unsigned)i), grid);
     check_duplicates(&ck, f[O_PARAMS]);
@@ -520,18 +490,18 @@ static int read_param(const config_setting_t *el, tack_opt_param *p) {
   const config_setting_t *values = config_setting_get_member(el, "values");
   if (from && to) {
     p->has_range = 1;
-    p->from = number_value(from);
-    p->to = number_value(to);
+    p->from = tack_setting_number(from);
+    p->to = tack_setting_number(to);
   }
   if (step)
-    p->step = number_value(step);
+    p->step = tack_setting_number(step);
   if (values) {
     int n = config_setting_length(values);
     p->values = tack_calloc(NULL, (size_t)n, sizeof *p->values);
     if (!p->values)
       return TACK_ENOMEM;
     for (int i = 0; i < n; i++)
-      p->values[i] = number_value(config_setting_get_elem(values, (unsigned)i));
+      p->values[i] = tack_setting_number(config_setting_get_elem(values, (unsigned)i));
     p->n_values = (size_t)n;
   }
   return 0;
@@ -555,13 +525,13 @@ int tack_opt_spec_read(const config_setting_t *group, tack_opt_spec *out) {
   out->seed = 1;
   out->min_trades = 1;
   if ((s = config_setting_get_member(group, "samples")) != NULL)
-    out->samples = (uint32_t)int_value(s);
+    out->samples = (uint32_t)tack_setting_int(s);
   if ((s = config_setting_get_member(group, "seed")) != NULL)
-    out->seed = (uint64_t)int_value(s);
+    out->seed = (uint64_t)tack_setting_int(s);
   if ((s = config_setting_get_member(group, "min_trades")) != NULL)
-    out->min_trades = (uint64_t)int_value(s);
+    out->min_trades = (uint64_t)tack_setting_int(s);
   if ((s = config_setting_get_member(group, "workers")) != NULL)
-    out->workers = (uint32_t)int_value(s);
+    out->workers = (uint32_t)tack_setting_int(s);
   const config_setting_t *list = config_setting_get_member(group, "params");
   for (int i = 0; i < config_setting_length(list); i++) {
     int rc = read_param(config_setting_get_elem(list, (unsigned)i), &out->params[i]);
@@ -594,7 +564,7 @@ static void range_text(const tack_param_spec *spec, char *buf, size_t cap) {
     snprintf(buf, cap, "no range");
 }
 
-static void bind_param(checker *ck, tack_opt_param *p, const tack_config *cfg) {
+static void bind_param(tack_checker *ck, tack_opt_param *p, const tack_config *cfg) {
   const config_setting_t *el = p->setting;
   const config_setting_t *at_strategy = config_setting_get_member(el, "strategy");
   const config_setting_t *at_param = config_setting_get_member(el, "param");
@@ -609,24 +579,26 @@ static void bind_param(checker *ck, tack_opt_param *p, const tack_config *cfg) {
   }
   if (!st) {
     if (sg.best)
-      problem(ck, at_strategy, NULL, "no strategies entry \"%s\" (did you mean '%s'?)", p->strategy,
-              sg.best);
+      tack_check_problem(ck, at_strategy, NULL, "no strategies entry \"%s\" (did you mean '%s'?)",
+                         p->strategy, sg.best);
     else
-      problem(ck, at_strategy, NULL, "no strategies entry \"%s\"; the plugin strategies are: %s",
-              p->strategy, sg.count ? sg.list : "(none)");
+      tack_check_problem(ck, at_strategy, NULL,
+                         "no strategies entry \"%s\"; the plugin strategies are: %s", p->strategy,
+                         sg.count ? sg.list : "(none)");
     return;
   }
   if (st->type != TACK_STRATEGY_PLUGIN) {
-    problem(ck, at_strategy, NULL,
-            "strategies.%s is a %s entry: only a plugin strategy's params can be searched (name "
-            "one of the entries it composes)",
-            p->strategy, tack_config_type_name(st->type));
+    tack_check_problem(
+        ck, at_strategy, NULL,
+        "strategies.%s is a %s entry: only a plugin strategy's params can be searched (name "
+        "one of the entries it composes)",
+        p->strategy, tack_config_type_name(st->type));
     return;
   }
   const tack_plugin *plugin = st->inst.plugin;
   if (!plugin) {
-    problem(ck, at_strategy, NULL, "strategies.%s has no plugin bound (resolve the config first)",
-            p->strategy);
+    tack_check_problem(ck, at_strategy, NULL,
+                       "strategies.%s has no plugin bound (resolve the config first)", p->strategy);
     return;
   }
   const tack_plugin_desc *desc = plugin->desc;
@@ -638,17 +610,20 @@ static void bind_param(checker *ck, tack_opt_param *p, const tack_config *cfg) {
       if (q->type == TACK_PARAM_INT || q->type == TACK_PARAM_DOUBLE)
         tack_suggest_add(&ps, q->name);
     if (ps.best)
-      problem(ck, at_param, NULL, "plugin %s has no parameter \"%s\" (did you mean '%s'?)",
-              desc->id, p->param, ps.best);
+      tack_check_problem(ck, at_param, NULL,
+                         "plugin %s has no parameter \"%s\" (did you mean '%s'?)", desc->id,
+                         p->param, ps.best);
     else
-      problem(ck, at_param, NULL, "plugin %s has no parameter \"%s\"; its numeric ones are: %s",
-              desc->id, p->param, ps.count ? ps.list : "(none)");
+      tack_check_problem(ck, at_param, NULL,
+                         "plugin %s has no parameter \"%s\"; its numeric ones are: %s", desc->id,
+                         p->param, ps.count ? ps.list : "(none)");
     return;
   }
   if (spec->type != TACK_PARAM_INT && spec->type != TACK_PARAM_DOUBLE) {
-    problem(ck, at_param, NULL,
-            "%s is a %s parameter of plugin %s: only int and double parameters can be searched",
-            p->param, spec->type == TACK_PARAM_BOOL ? "bool" : "string", desc->id);
+    tack_check_problem(
+        ck, at_param, NULL,
+        "%s is a %s parameter of plugin %s: only int and double parameters can be searched",
+        p->param, spec->type == TACK_PARAM_BOOL ? "bool" : "string", desc->id);
     return;
   }
   p->is_int = spec->type == TACK_PARAM_INT;
@@ -660,36 +635,39 @@ static void bind_param(checker *ck, tack_opt_param *p, const tack_config *cfg) {
   const char *const keys[] = {"from", "to", "step"};
   for (size_t k = 0; p->is_int && k < 3; k++) {
     const config_setting_t *s = config_setting_get_member(el, keys[k]);
-    if (s && number_value(s) != floor(number_value(s)))
-      problem(ck, s, NULL, "%s is an int parameter of plugin %s: use a whole number, got %g",
-              p->param, desc->id, number_value(s));
+    if (s && tack_setting_number(s) != floor(tack_setting_number(s)))
+      tack_check_problem(ck, s, NULL,
+                         "%s is an int parameter of plugin %s: use a whole number, got %g",
+                         p->param, desc->id, tack_setting_number(s));
   }
   const config_setting_t *values = config_setting_get_member(el, "values");
   for (size_t i = 0; i < p->n_values; i++) {
     const config_setting_t *s = config_setting_get_elem(values, (unsigned)i);
     double v = p->values[i];
     if (p->is_int && v != floor(v))
-      problem(ck, s, NULL, "%s is an int parameter of plugin %s: use a whole number, got %g",
-              p->param, desc->id, v);
+      tack_check_problem(ck, s, NULL,
+                         "%s is an int parameter of plugin %s: use a whole number, got %g",
+                         p->param, desc->id, v);
     else if (bounded && (v < spec->min || v > spec->max))
-      problem(ck, s, NULL, "%g is outside the range plugin %s declares for %s, %s", v, desc->id,
-              p->param, declared);
+      tack_check_problem(ck, s, NULL, "%g is outside the range plugin %s declares for %s, %s", v,
+                         desc->id, p->param, declared);
   }
   if (p->has_range && bounded) {
     const config_setting_t *from = config_setting_get_member(el, "from");
     const config_setting_t *to = config_setting_get_member(el, "to");
     if (p->from < spec->min)
-      problem(ck, from, NULL, "%g is below the range plugin %s declares for %s, %s", p->from,
-              desc->id, p->param, declared);
+      tack_check_problem(ck, from, NULL, "%g is below the range plugin %s declares for %s, %s",
+                         p->from, desc->id, p->param, declared);
     if (p->to > spec->max)
-      problem(ck, to, NULL, "%g is above the range plugin %s declares for %s, %s", p->to, desc->id,
-              p->param, declared);
+      tack_check_problem(ck, to, NULL, "%g is above the range plugin %s declares for %s, %s", p->to,
+                         desc->id, p->param, declared);
   }
   if (!p->has_range && !p->n_values) {
     if (!bounded) {
-      problem(ck, el, "from",
-              "plugin %s declares no range for %s: give from and to (or values = [ ... ])",
-              desc->id, p->param);
+      tack_check_problem(
+          ck, el, "from",
+          "plugin %s declares no range for %s: give from and to (or values = [ ... ])", desc->id,
+          p->param);
       return;
     }
     p->has_range = 1;
@@ -703,7 +681,7 @@ static void bind_param(checker *ck, tack_opt_param *p, const tack_config *cfg) {
 }
 
 int tack_opt_spec_bind(tack_opt_spec *s, const tack_config *cfg, tack_diag *d) {
-  checker ck = {d, cfg->path, 0};
+  tack_checker ck = {d, cfg->path, 0};
   for (size_t i = 0; i < s->n_params; i++)
     bind_param(&ck, &s->params[i], cfg);
   return ck.problems ? TACK_ECONFIG : 0;
@@ -792,13 +770,8 @@ static int grid_sets(const tack_opt_spec *s, double **pts, const size_t *np, dou
   return 0;
 }
 
-/* splitmix64: small, fast, and the same sequence everywhere. */
-static uint64_t next_random(uint64_t *state) {
-  uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
-  z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-  return z ^ (z >> 31);
-}
+/* splitmix64 (prng.h): small, fast, and the same sequence everywhere. */
+static uint64_t next_random(uint64_t *state) { return tack_splitmix64(state); }
 
 /* Uniform in [0, 1). */
 static double next_unit(uint64_t *state) { return (double)(next_random(state) >> 11) * 0x1p-53; }

@@ -683,3 +683,31 @@ int tack_check_keys(tack_diag *d, const config_setting_t *group, const tack_key_
     }
   return problems;
 }
+
+int64_t tack_setting_int(const config_setting_t *s) {
+  return config_setting_type(s) == CONFIG_TYPE_INT64 ? (int64_t)config_setting_get_int64(s)
+                                                     : (int64_t)config_setting_get_int(s);
+}
+
+double tack_setting_number(const config_setting_t *s) {
+  return tack_setting_type_bit(s) == TACK_SETTING_INT ? (double)tack_setting_int(s)
+                                                      : config_setting_get_float(s);
+}
+
+void tack_check_problem(tack_checker *ck, const config_setting_t *s, const char *key,
+                        const char *fmt, ...) {
+  char body[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(body, sizeof body, fmt, ap);
+  va_end(ap);
+  if (config_setting_source_file(s)) {
+    tack_setting_report(ck->d, s, key, "%s", body);
+  } else {
+    char path[256];
+    tack_setting_path(s, path, sizeof path);
+    tack_diag_add(ck->d, ck->file, 0, NULL, "%s%s%s: %s", path, key ? "." : "", key ? key : "",
+                  body);
+  }
+  ck->problems++;
+}

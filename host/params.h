@@ -90,6 +90,22 @@ void tack_setting_describe(const config_setting_t *s, char *buf, size_t cap);
 void tack_setting_report(tack_diag *d, const config_setting_t *s, const char *key, const char *fmt,
                          ...) TACK_PRINTF(4, 5);
 
+/* An integer setting's value (int or int64). */
+int64_t tack_setting_int(const config_setting_t *s);
+/* A number setting's value (an integer or a float). */
+double tack_setting_number(const config_setting_t *s);
+
+/* Collects the problems a schema check finds: each at its setting's file and
+ * line with its path; a setting without a source (one an override added)
+ * at file, line 0. */
+typedef struct tack_checker {
+  tack_diag *d;
+  const char *file;
+  int problems;
+} tack_checker;
+void tack_check_problem(tack_checker *ck, const config_setting_t *s, const char *key,
+                        const char *fmt, ...) TACK_PRINTF(4, 5);
+
 /* The edit distance (insertions, deletions, substitutions and swaps of two
  * neighbours) between a and b, or limit + 1 when it exceeds limit. For
  * did-you-mean suggestions. */

@@ -231,19 +231,6 @@ static txt sig(double v, int sig_digits, int min_dec) {
 
 static int64_t secs_of(tack_time t) { return tack_floor_div(t, TACK_NS_PER_SEC); }
 
-/* Days since the epoch -> civil date (proleptic Gregorian). */
-static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  unsigned doe = (unsigned)(z - era * 146097);
-  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 typedef struct civil_time {
   int64_t y;
   unsigned mo, d, h, mi;
@@ -253,7 +240,7 @@ static civil_time split_secs(int64_t s) {
   civil_time c;
   int64_t days = tack_floor_div(s, 86400);
   int64_t in_day = s - days * 86400;
-  civil(days, &c.y, &c.mo, &c.d);
+  tack_civil_from_days(days, &c.y, &c.mo, &c.d);
   c.h = (unsigned)(in_day / 3600);
   c.mi = (unsigned)(in_day % 3600 / 60);
   return c;

@@ -12,6 +12,7 @@
  * bit on every run with the same libm; tests/test_synth.c pins a checksum of
  * them.
  */
+#include "prng.h"
 #include "synth.h"
 
 #include <math.h>
@@ -75,13 +76,6 @@
 /* Random numbers                                                            */
 /* ------------------------------------------------------------------------ */
 
-static uint64_t splitmix64(uint64_t *state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 static uint64_t fnv1a64(const char *s) {
   uint64_t h = 0xcbf29ce484222325ull;
   for (; s && *s; s++)
@@ -89,19 +83,7 @@ static uint64_t fnv1a64(const char *s) {
   return h;
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static inline uint64_t xoshiro(uint64_t *s) {
-  uint64_t result = rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
+static inline uint64_t xoshiro(uint64_t *s) { return tack_xoshiro(s); }
 
 /* Uniform in [0, 1), 53 bits. */
 static inline double uniform(tack_synth *g) {
@@ -253,9 +235,9 @@ int tack_synth_init(tack_synth *g, const tack_synth_opts *o) {
   /* The seed's bits and the symbol's hash both pass through splitmix64, so
    * nearby seeds and similar symbols give unrelated streams. */
   uint64_t sm = o->seed;
-  uint64_t mixed = splitmix64(&sm) ^ fnv1a64(o->symbol);
+  uint64_t mixed = tack_splitmix64(&sm) ^ fnv1a64(o->symbol);
   for (int i = 0; i < 4; i++)
-    g->rng[i] = splitmix64(&mixed);
+    g->rng[i] = tack_splitmix64(&mixed);
   if ((g->rng[0] | g->rng[1] | g->rng[2] | g->rng[3]) == 0)
     g->rng[0] = 1; /* xoshiro's one forbidden state */
 

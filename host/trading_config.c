@@ -343,16 +343,6 @@ static void problem(ctx *c, const config_setting_t *s, const char *fmt, ...) {
 /* Values                                                                    */
 /* ------------------------------------------------------------------------ */
 
-static int64_t int_of(const config_setting_t *s) {
-  return config_setting_type(s) == CONFIG_TYPE_INT64 ? (int64_t)config_setting_get_int64(s)
-                                                     : (int64_t)config_setting_get_int(s);
-}
-
-static double number_of(const config_setting_t *s) {
-  return tack_setting_type_bit(s) == TACK_SETTING_INT ? (double)int_of(s)
-                                                      : config_setting_get_float(s);
-}
-
 static size_t kind_size(int kind) {
   switch (kind) {
   case K_NUMBER:
@@ -449,7 +439,7 @@ static int read_duration(ctx *c, const config_setting_t *s, int zero_ok, uint64_
     const char *text = config_setting_get_string(s);
     ok = tack_timeframe_parse(text, &secs) == 0 || (zero_ok && zero_duration(text));
   } else {
-    int64_t v = int_of(s);
+    int64_t v = tack_setting_int(s);
     ok = v >= (zero_ok ? 0 : 1) && v <= (int64_t)DURATION_MAX_S;
     secs = ok ? (uint32_t)v : 0;
   }
@@ -464,7 +454,7 @@ static int read_duration(ctx *c, const config_setting_t *s, int zero_ok, uint64_
 /* An integer in [min, max], or -1 (reported). */
 static int read_uint(ctx *c, const config_setting_t *s, double min, double max, const char *range,
                      uint32_t *out) {
-  int64_t v = int_of(s);
+  int64_t v = tack_setting_int(s);
   if ((double)v < min || (double)v > max) {
     problem(c, s, "must be %s, got %lld", range, (long long)v);
     return -1;
@@ -475,7 +465,7 @@ static int read_uint(ctx *c, const config_setting_t *s, double min, double max, 
 
 /* A number: finite, and in [min, max) when checked here. */
 static int read_number(ctx *c, const config_setting_t *s, const field *f, double *out) {
-  double v = number_of(s);
+  double v = tack_setting_number(s);
   if (!isfinite(v) || (!f->member && (v < f->min || v >= f->max))) {
     problem(c, s, "must be %s, got %g", f->range, v);
     return -1;
@@ -738,7 +728,7 @@ static void read_day(ctx *c, tack_trading_cfg *t, const config_setting_t *g) {
     problem(c, f[D_START], "%s", why);
   for (size_t i = 0; i < N_DAY_NUMBERS; i++) {
     const config_setting_t *s = f[day_numbers[i].key];
-    double v = s ? number_of(s) : 0;
+    double v = s ? tack_setting_number(s) : 0;
     if (s && !isfinite(v))
       problem(c, s, "must be %s, got %g", day_numbers[i].range, v);
     else if (s)

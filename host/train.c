@@ -90,35 +90,10 @@ static const key_spec label_keys[L_COUNT] = {
                      "threshold = 0.0;"},
 };
 
-typedef struct checker {
-  tack_diag *d;
-  const char *file;
-  int problems;
-} checker;
-
-static void problem(checker *ck, const config_setting_t *s, const char *key, const char *fmt, ...)
-    TACK_PRINTF(4, 5);
-static void problem(checker *ck, const config_setting_t *s, const char *key, const char *fmt, ...) {
-  char body[768];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(body, sizeof body, fmt, ap);
-  va_end(ap);
-  if (config_setting_source_file(s)) {
-    tack_setting_report(ck->d, s, key, "%s", body);
-  } else {
-    char path[256];
-    tack_setting_path(s, path, sizeof path);
-    tack_diag_add(ck->d, ck->file, 0, NULL, "%s%s%s: %s", path, key ? "." : "", key ? key : "",
-                  body);
-  }
-  ck->problems++;
-}
-
 /* Unknown keys (with a did-you-mean), wrong types, missing required keys;
  * found[k] gets the member for keys[k] when present with a right type. */
-static void check_keys(checker *ck, const config_setting_t *group, const key_spec *keys, size_t n,
-                       const config_setting_t **found) {
+static void check_keys(tack_checker *ck, const config_setting_t *group, const key_spec *keys,
+                       size_t n, const config_setting_t **found) {
   char what[128], list[256];
   size_t len = 0;
   list[0] = '\0';
@@ -149,18 +124,18 @@ static void check_keys(checker *ck, const config_setting_t *group, const key_spe
         if (tack_edit_distance(name, label_keys[j].name, 2) <= 2)
           inner = label_keys[j].name;
       if (best)
-        problem(ck, s, NULL, "unknown setting (did you mean '%s'?)", best);
+        tack_check_problem(ck, s, NULL, "unknown setting (did you mean '%s'?)", best);
       else if (inner)
-        problem(ck, s, NULL,
-                "unknown setting here: %s goes in the label group, label = { %s = ...; }", inner,
-                inner);
+        tack_check_problem(
+            ck, s, NULL, "unknown setting here: %s goes in the label group, label = { %s = ...; }",
+            inner, inner);
       else
-        problem(ck, s, NULL, "unknown setting; allowed here: %s", list);
+        tack_check_problem(ck, s, NULL, "unknown setting; allowed here: %s", list);
       continue;
     }
     if (!(tack_setting_type_bit(s) & keys[k].types)) {
       tack_setting_describe(s, what, sizeof what);
-      problem(ck, s, NULL, "must be %s, got %s", keys[k].expect, what);
+      tack_check_problem(ck, s, NULL, "must be %s, got %s", keys[k].expect, what);
       continue;
     }
     found[k] = s;
@@ -174,19 +149,9 @@ static void check_keys(checker *ck, const config_setting_t *group, const key_spe
       hinted |= tack_edit_distance(config_setting_name(config_setting_get_elem(group, (unsigned)i)),
                                    keys[k].name, 2) <= 2;
     if (!hinted)
-      problem(ck, group, keys[k].name, "required setting is missing (for example: %s)",
-              keys[k].example);
+      tack_check_problem(ck, group, keys[k].name, "required setting is missing (for example: %s)",
+                         keys[k].example);
   }
-}
-
-static int64_t int_value(const config_setting_t *s) {
-  return config_setting_type(s) == CONFIG_TYPE_INT64 ? (int64_t)config_setting_get_int64(s)
-                                                     : (int64_t)config_setting_get_int(s);
-}
-
-static double number_value(const config_setting_t *s) {
-  return tack_setting_type_bit(s) == TACK_SETTING_INT ? (double)int_value(s)
-                                                      : config_setting_get_float(s);
 }
 
 /* A timeframe setting: "5m" or whole seconds. 0 when it is not one. */
@@ -196,7 +161,7 @@ static uint32_t timeframe_value(const config_setting_t *s) {
     if (tack_timeframe_parse(config_setting_get_string(s), &tf) != 0)
       return 0;
   } else {
-    int64_t v = int_value(s);
+    int64_t v = tack_setting_int(s);
     if (v < 1 || v > 7 * 86400)
       return 0;
     tf = (uint32_t)v;
@@ -208,7 +173,7 @@ static uint32_t timeframe_value(const config_setting_t *s) {
 static int time_value(const config_setting_t *s, tack_time *out) {
   if (tack_setting_type_bit(s) == TACK_SETTING_STRING)
     return tack_train_parse_time(config_setting_get_string(s), out);
-  int64_t v = int_value(s);
+  int64_t v = tack_setting_int(s);
   if (v > INT64_MAX / TACK_NS_PER_SEC || v < INT64_MIN / TACK_NS_PER_SEC)
     return TACK_ERANGE;
   *out = v * TACK_NS_PER_SEC;
@@ -223,7 +188,7 @@ static const char *entry_type(const config_setting_t *entry) {
 }
 
 /* scorer must name an entry of the root's strategies with type scorer. */
-static void check_scorer_ref(checker *ck, const config_setting_t *train,
+static void check_scorer_ref(tack_checker *ck, const config_setting_t *train,
                              const config_setting_t *s) {
   const char *name = config_setting_get_string(s);
   const config_setting_t *root = config_setting_parent(train);
@@ -238,10 +203,11 @@ static void check_scorer_ref(checker *ck, const config_setting_t *train,
     if (entry && config_setting_is_group(entry)) {
       const char *type = entry_type(entry);
       if (strcmp(type, "scorer") != 0)
-        problem(ck, s, NULL,
-                "strategies.%s is an entry of type \"%s\", not a scorer: train needs an entry "
-                "with type = \"scorer\"",
-                name, type);
+        tack_check_problem(
+            ck, s, NULL,
+            "strategies.%s is an entry of type \"%s\", not a scorer: train needs an entry "
+            "with type = \"scorer\"",
+            name, type);
       return;
     }
     for (int i = 0; i < config_setting_length(strategies); i++) {
@@ -261,17 +227,20 @@ static void check_scorer_ref(checker *ck, const config_setting_t *train,
     }
   }
   if (best)
-    problem(ck, s, NULL, "no strategies entry named '%s' (did you mean '%s'?)", name, best);
+    tack_check_problem(ck, s, NULL, "no strategies entry named '%s' (did you mean '%s'?)", name,
+                       best);
   else if (n_scorers)
-    problem(ck, s, NULL, "no strategies entry named '%s'; the scorers are: %s", name, scorers);
+    tack_check_problem(ck, s, NULL, "no strategies entry named '%s'; the scorers are: %s", name,
+                       scorers);
   else
-    problem(ck, s, NULL,
-            "no strategies entry named '%s', and the config has no scorer: add one to "
-            "strategies (type = \"scorer\"; plugin = \"xgboost\"; features = \"...\"; ...)",
-            name);
+    tack_check_problem(
+        ck, s, NULL,
+        "no strategies entry named '%s', and the config has no scorer: add one to "
+        "strategies (type = \"scorer\"; plugin = \"xgboost\"; features = \"...\"; ...)",
+        name);
 }
 
-static void check_label(checker *ck, const config_setting_t *label) {
+static void check_label(tack_checker *ck, const config_setting_t *label) {
   const config_setting_t *f[L_COUNT];
   check_keys(ck, label, label_keys, L_COUNT, f);
   int is_return = 0;
@@ -279,26 +248,27 @@ static void check_label(checker *ck, const config_setting_t *label) {
     const char *kind = config_setting_get_string(f[L_KIND]);
     is_return = strcmp(kind, "return") == 0;
     if (!is_return && strcmp(kind, "sign") != 0)
-      problem(ck, f[L_KIND], NULL, "must be one of sign|return, got \"%s\"", kind);
+      tack_check_problem(ck, f[L_KIND], NULL, "must be one of sign|return, got \"%s\"", kind);
   }
   if (f[L_HORIZON]) {
-    int64_t h = int_value(f[L_HORIZON]);
+    int64_t h = tack_setting_int(f[L_HORIZON]);
     if (h < 1 || h > TACK_TRAIN_MAX_HORIZON)
-      problem(ck, f[L_HORIZON], NULL, "must be an integer from 1 to %u (bars), got %lld",
-              TACK_TRAIN_MAX_HORIZON, (long long)h);
+      tack_check_problem(ck, f[L_HORIZON], NULL, "must be an integer from 1 to %u (bars), got %lld",
+                         TACK_TRAIN_MAX_HORIZON, (long long)h);
   }
   if (f[L_THRESHOLD]) {
-    double t = number_value(f[L_THRESHOLD]);
+    double t = tack_setting_number(f[L_THRESHOLD]);
     if (!isfinite(t))
-      problem(ck, f[L_THRESHOLD], NULL, "must be a finite number");
+      tack_check_problem(ck, f[L_THRESHOLD], NULL, "must be a finite number");
     else if (is_return)
-      problem(ck, f[L_THRESHOLD], NULL,
-              "applies to kind = \"sign\" only: a \"return\" label is the return itself");
+      tack_check_problem(
+          ck, f[L_THRESHOLD], NULL,
+          "applies to kind = \"sign\" only: a \"return\" label is the return itself");
   }
 }
 
 int tack_train_check_schema(const config_setting_t *s, const char *file, tack_diag *d) {
-  checker ck = {d, file, 0};
+  tack_checker ck = {d, file, 0};
   const config_setting_t *f[K_COUNT];
   tack_time from = INT64_MIN, to = INT64_MAX;
   if (!s || !d)
@@ -306,26 +276,27 @@ int tack_train_check_schema(const config_setting_t *s, const char *file, tack_di
   if (!config_setting_is_group(s)) {
     char what[128];
     tack_setting_describe(s, what, sizeof what);
-    problem(&ck, s, NULL,
-            "must be a group { scorer = \"...\"; symbol = \"...\"; ... }, got %s (see "
-            "docs/training.md)",
-            what);
+    tack_check_problem(&ck, s, NULL,
+                       "must be a group { scorer = \"...\"; symbol = \"...\"; ... }, got %s (see "
+                       "docs/training.md)",
+                       what);
     return TACK_ECONFIG;
   }
   check_keys(&ck, s, train_keys, K_COUNT, f);
   if (f[K_SCORER])
     check_scorer_ref(&ck, s, f[K_SCORER]);
   if (f[K_SYMBOL] && tack_candles_symbol_check(config_setting_get_string(f[K_SYMBOL])) != 0)
-    problem(&ck, f[K_SYMBOL], NULL,
-            "\"%s\" is not a symbol: 1 to %d printable ASCII characters without spaces",
-            config_setting_get_string(f[K_SYMBOL]), TACK_CANDLES_SYMBOL_MAX);
+    tack_check_problem(&ck, f[K_SYMBOL], NULL,
+                       "\"%s\" is not a symbol: 1 to %d printable ASCII characters without spaces",
+                       config_setting_get_string(f[K_SYMBOL]), TACK_CANDLES_SYMBOL_MAX);
   if (f[K_TIMEFRAME] && timeframe_value(f[K_TIMEFRAME]) == 0) {
     char what[128];
     tack_setting_describe(f[K_TIMEFRAME], what, sizeof what);
-    problem(&ck, f[K_TIMEFRAME], NULL,
-            "must be a timeframe such as \"1m\", \"5m\" or \"1h\" (whole seconds, more than 0, "
-            "at most 7 days), got %s",
-            what);
+    tack_check_problem(
+        &ck, f[K_TIMEFRAME], NULL,
+        "must be a timeframe such as \"1m\", \"5m\" or \"1h\" (whole seconds, more than 0, "
+        "at most 7 days), got %s",
+        what);
   }
   const config_setting_t *times[2] = {f[K_FROM], f[K_TO]};
   tack_time *slots[2] = {&from, &to};
@@ -333,24 +304,25 @@ int tack_train_check_schema(const config_setting_t *s, const char *file, tack_di
     if (times[i] && time_value(times[i], slots[i]) != 0) {
       char what[128];
       tack_setting_describe(times[i], what, sizeof what);
-      problem(&ck, times[i], NULL,
-              "must be a UTC date and time such as \"2021-01-01\" or \"2021-01-01T06:00:00Z\", "
-              "or UNIX seconds, got %s",
-              what);
+      tack_check_problem(
+          &ck, times[i], NULL,
+          "must be a UTC date and time such as \"2021-01-01\" or \"2021-01-01T06:00:00Z\", "
+          "or UNIX seconds, got %s",
+          what);
       *slots[i] = i ? INT64_MAX : INT64_MIN;
     }
   }
   if (f[K_FROM] && f[K_TO] && from >= to && from != INT64_MIN && to != INT64_MAX)
-    problem(&ck, f[K_TO], NULL, "must be later than from (line %d)",
-            (int)config_setting_source_line(f[K_FROM]));
+    tack_check_problem(&ck, f[K_TO], NULL, "must be later than from (line %d)",
+                       (int)config_setting_source_line(f[K_FROM]));
   if (f[K_LABEL])
     check_label(&ck, f[K_LABEL]);
   if (f[K_VALIDATION]) {
-    double v = number_value(f[K_VALIDATION]);
+    double v = tack_setting_number(f[K_VALIDATION]);
     if (!(v >= 0 && v <= TACK_TRAIN_MAX_VALIDATION))
-      problem(&ck, f[K_VALIDATION], NULL,
-              "must be a number from 0 to %g (the share of rows held out), got %g",
-              TACK_TRAIN_MAX_VALIDATION, v);
+      tack_check_problem(&ck, f[K_VALIDATION], NULL,
+                         "must be a number from 0 to %g (the share of rows held out), got %g",
+                         TACK_TRAIN_MAX_VALIDATION, v);
   }
   return ck.problems ? TACK_ECONFIG : 0;
 }
@@ -379,16 +351,16 @@ int tack_train_opts_read(const config_setting_t *s, tack_train_opts *out) {
   if ((m = config_setting_get_member(s, "to")))
     time_value(m, &out->to);
   if ((m = config_setting_get_member(s, "validation")))
-    out->validation = number_value(m);
+    out->validation = tack_setting_number(m);
   const config_setting_t *label = config_setting_get_member(s, "label");
   if (label) {
     const char *kind = NULL;
     if (config_setting_lookup_string(label, "kind", &kind) && strcmp(kind, "return") == 0)
       out->label_kind = TACK_TRAIN_LABEL_RETURN;
     if ((m = config_setting_get_member(label, "horizon")))
-      out->horizon = (uint32_t)int_value(m);
+      out->horizon = (uint32_t)tack_setting_int(m);
     if ((m = config_setting_get_member(label, "threshold")))
-      out->threshold = number_value(m);
+      out->threshold = tack_setting_number(m);
   }
   return 0;
 }

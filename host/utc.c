@@ -18,7 +18,7 @@ int64_t tack_days_from_civil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
+void tack_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
   z += 719468;
   int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   unsigned doe = (unsigned)(z - era * 146097);
@@ -42,7 +42,7 @@ void tack_utc_format(tack_time t, char *buf, size_t cap) {
   int64_t sod = secs - days * 86400;
   int64_t y;
   unsigned m, d;
-  civil_from_days(days, &y, &m, &d);
+  tack_civil_from_days(days, &y, &m, &d);
   int n = snprintf(buf, cap, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, m, d,
                    (unsigned)(sod / 3600), (unsigned)(sod / 60 % 60), (unsigned)(sod % 60));
   if (n < 0 || (size_t)n >= cap)

@@ -23,6 +23,10 @@ int tack_utc_parse(const char *s, tack_time *out);
  * d 1..31), negative before it. */
 int64_t tack_days_from_civil(int64_t y, unsigned m, unsigned d);
 
+/* The proleptic Gregorian date of day z since 1970-01-01 (the inverse of
+ * tack_days_from_civil). */
+void tack_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+
 /* a / b rounded toward minus infinity (b > 0). */
 int64_t tack_floor_div(int64_t a, int64_t b);
 
