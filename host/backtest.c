@@ -289,8 +289,8 @@ static void draw_progress(tack_bt_recorder *r, tack_time now_ts, int final) {
     int decile = (int)(frac * 10);
     if (decile > r->last_decile || final) {
       r->last_decile = decile;
-      tack_log(TACK_LOG_INFO, "backtest", "%3.0f%%: %" PRIu64 " bars, %.2fM bars/s%s", frac * 100,
-               r->bars_total, rate / 1e6, final ? " (done)" : "");
+      fprintf(stderr, "backtest: %3.0f%%  %" PRIu64 " bars  %.2fM bars/s  %s %.1fs\n", frac * 100,
+              r->bars_total, rate / 1e6, final ? "took" : "left", final ? el : left);
     }
   }
   r->last_draw = now;
@@ -1145,8 +1145,9 @@ int tack_backtest_run(const tack_bt_opts *o, tack_bt_result *out, tack_diag *d) 
     goto done;
   if ((rc = tack_bt_recorder_attach(rt, &settings, o->details, &rec)) != 0)
     goto done;
-  tack_bt_recorder_progress(rec, o->progress, first != INT64_MAX ? first : 0,
-                            last != INT64_MIN ? last : 0);
+  if (o->progress)
+    tack_bt_recorder_progress(rec, o->progress == 1, first != INT64_MAX ? first : 0,
+                              last != INT64_MIN ? last : 0);
   rc = tack_runtime_run(rt);
   if (rc != 0 && !(rc == TACK_EBUSY && tack_runtime_left_open(rt))) {
     tack_diag_add(d, cfg->path, 0, NULL, "the backtest stopped: %s (%s)", tack_strerror(rc),

@@ -39,7 +39,7 @@ typedef struct tack_bt_opts {
   size_t n_overrides;
   tack_time from, to; /* replayed range [from, to); INT64_MIN / INT64_MAX: all */
   const char *data;   /* NULL: the store's candles; else a CSV file or a folder of <SYMBOL>.csv */
-  int progress;       /* 1: a progress bar on stderr; 0: a line every 10% at info */
+  int progress;       /* 0: none; 1: a progress bar on stderr; 2: a line every 10% on stderr */
   int details;        /* 1: trades, markers, prices, attribution; 0: metrics only (optimizer) */
   int log_level;      /* TACK_LOG_*; the config's own when < 0 */
 } tack_bt_opts;
@@ -78,8 +78,8 @@ int tack_bt_recorder_attach(struct tack_runtime *rt, const tack_bt_settings *s, 
  * to out at most every every_s seconds of wall time while bars come; tty
  * redraws it in place. */
 void tack_bt_recorder_status(tack_bt_recorder *rec, FILE *out, int tty, double every_s);
-/* Progress while replaying: a bar (bar 1) or a line every 10%, over the
- * data's extent [from, to). */
+/* Progress on stderr while replaying, over the data's extent [from, to):
+ * a bar redrawn in place (bar 1) or a line every 10% (bar 0). */
 void tack_bt_recorder_progress(tack_bt_recorder *rec, int bar, tack_time from, tack_time to);
 /* Metrics, Monte Carlo, the ledger check; moves everything into out. */
 int tack_bt_recorder_finish(tack_bt_recorder *rec, tack_bt_result *out);

@@ -239,7 +239,7 @@ int tack_cmd_backtest(int argc, char **argv) {
   int rc = parse_args(argc, argv, &args);
   if (rc != 0)
     return rc;
-  args.o.progress = !args.quiet && isatty(STDERR_FILENO);
+  args.o.progress = args.quiet ? 0 : isatty(STDERR_FILENO) ? 1 : 2;
   if (args.quiet)
     args.o.log_level = TACK_LOG_WARN;
   rc = tack_backtest_run(&args.o, &res, &d);

@@ -146,6 +146,9 @@ static void test_deterministic(void **state) {
   backtest("det.cfg", "a.json", opt, 0, &c);
   assert_true(tr_contains(c.out, "ledger exact"));
   assert_true(tr_contains(c.out, "Sharpe"));
+  /* Not a terminal: progress as lines, the last one when done. */
+  assert_true(tr_contains(c.err, "backtest: 100%"));
+  assert_true(tr_contains(c.err, "M bars/s  took"));
   backtest("det.cfg", "b.json", NULL, 0, &c);
   char pa[600], pb[600];
   tmp_path(pa, sizeof pa, "a.json");
