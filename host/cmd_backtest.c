@@ -197,11 +197,13 @@ void tack_bt_print_summary(const tack_bt_result *r, FILE *out) {
           ratio(m->sortino, b, sizeof b), ratio(m->calmar, c, sizeof c));
   fprintf(out,
           "  trades      %llu (%llu won, %llu lost)   win rate %s   profit factor %s   "
-          "expectancy %.2f\n",
+          "expectancy %s\n",
           (unsigned long long)m->trades, (unsigned long long)m->wins, (unsigned long long)m->losses,
-          pct(m->win_rate, a, sizeof a), ratio(m->profit_factor, b, sizeof b), m->expectancy);
-  fprintf(out, "  average     win %.2f   loss %.2f   exposure %s   fees %.2f\n", m->avg_win,
-          m->avg_loss, pct(m->exposure, a, sizeof a), m->fees);
+          pct(m->win_rate, a, sizeof a), ratio(m->profit_factor, b, sizeof b),
+          ratio(m->expectancy, c, sizeof c));
+  fprintf(out, "  average     win %s   loss %s   exposure %s   fees %.2f\n",
+          ratio(m->avg_win, a, sizeof a), ratio(m->avg_loss, b, sizeof b),
+          pct(m->exposure, c, sizeof c), m->fees);
   for (size_t i = 0; i < r->n_symbols; i++) {
     const tack_bt_symbol *s = &r->symbols[i];
     fprintf(out, "  %-10s %llu bars, %llu signals, %llu orders, %llu fills, P&L %.2f, fees %.2f\n",

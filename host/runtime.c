@@ -1291,6 +1291,10 @@ static void flush(tack_runtime *rt, rt_symbol *s) {
       feed(rt, se->consumers[c].leaf, se->consumers[c].chain, 0, bar);
     if (!s->root_leaf)
       evaluate(s, se->tf, bar_end(bar));
+    /* Built from trades: the observer sees the bars of the smallest
+     * timeframe (a venue's own bars are shown to it as they come). */
+    if (rt->obs.bar && s->source == SRC_TRADES && se->tf == s->series[0].tf)
+      rt->obs.bar(rt->obs.user, s->index, bar);
   }
   s->n_queue = 0;
 }

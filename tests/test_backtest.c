@@ -421,6 +421,45 @@ static void test_real_data(void **state) {
   }
 }
 
+/* Trade ticks (the paper venue replaying ../shared's Binance trades): the
+ * runtime builds 1m bars from them and the recorder measures on those. */
+static void test_trade_ticks(void **state) {
+  (void)state;
+  skip_unless_env();
+  const char *shared = getenv("TACK_SHARED_DIR");
+  char ticks[600], cfg[600];
+  struct stat sb;
+  snprintf(ticks, sizeof ticks, "%s/data/trades_binance_ethusdt.csv", shared ? shared : "");
+  if (!shared || stat(ticks, &sb) != 0) {
+    fprintf(stderr, "skipped: ../shared/data is absent\n");
+    skip();
+  }
+  tmp_path(cfg, sizeof cfg, "ticks.cfg");
+  FILE *f = fopen(cfg, "w");
+  assert_non_null(f);
+  fprintf(f,
+          "version = 1;\nname = \"ticks\";\nplugin_dirs = [ \"%s/plugins\" ];\n"
+          "log = { level = \"warn\"; };\n"
+          "exchanges = { sim = { plugin = \"paper\"; params = { symbols = \"ETH-USDT\"; data = "
+          "\"%s\"; quote = \"USDT\"; cash = 10000.0; }; }; };\n"
+          "strategies = { r = { plugin = \"rsi_reversion\"; timeframe = \"1m\"; params = { "
+          "period = 5; }; }; };\n"
+          "symbols = ( { symbol = \"ETH-USDT\"; exchange = \"sim\"; strategy = \"r\"; } );\n"
+          "trading = { sizing = { allocation = 2000.0; }; };\n"
+          "backtest = { returns = \"bar\"; };\n",
+          getenv("TACK_BUILD_DIR"), ticks);
+  fclose(f);
+  tr_child c;
+  backtest("ticks.cfg", "ticks.json", NULL, 0, &c);
+  json_t *j = load_json("ticks.json");
+  json_t *s = json_array_get(json_object_get(j, "symbols"), 0);
+  assert_true(json_integer_value(json_object_get(s, "bars")) >= 1);
+  assert_true(json_is_true(json_object_get(j, "ledger_exact")));
+  assert_true(json_real_value(json_object_get(json_object_get(j, "metrics"), "start_equity")) ==
+              10000.0);
+  json_decref(j);
+}
+
 int main(void) {
   have_env = tr_env_open(&env, skip_why, sizeof skip_why) == 0;
   const struct CMUnitTest tests[] = {
@@ -430,6 +469,7 @@ int main(void) {
       cmocka_unit_test(test_venue_substitution_and_range),
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_real_data),
+      cmocka_unit_test(test_trade_ticks),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   if (have_env)
