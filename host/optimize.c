@@ -2060,7 +2060,10 @@ int tack_opt_backtest_eval(void *data, const tack_opt_job *job, tack_bt_metrics 
   o.to = job->to;
   o.progress = 0;
   o.details = 0;
-  o.log_level = TACK_LOG_WARN;
+  /* Hundreds of runs: a job's warnings (an order the end of the data
+   * cancelled, prices finer than the tick) would bury the table; its errors
+   * still show, and `tack backtest` of one set shows everything. */
+  o.log_level = TACK_LOG_ERROR;
   memset(&res, 0, sizeof res);
   int rc = tack_backtest_run(&o, &res, &d);
   if (rc == 0) {
