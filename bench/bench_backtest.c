@@ -1,23 +1,40 @@
 /*
  * bench_backtest.c: bars per second through a whole backtest
- * (tack_backtest_run(), host/backtest.c, docs/backtesting.md), against a
- * plain loop of the same strategies' math in the same process, and the
- * peak memory of a backtest at two lengths.
+ * (tack_backtest_run(), host/backtest.c, docs/backtesting.md) of three
+ * configs that differ in how often they trade, against a plain loop of the
+ * same strategies' math in the same process; the cost per bar and per order
+ * solved from them; and the peak memory of a backtest at two lengths.
  *
  * Data: BARS candles of 1m BTC-USD from the synthetic generator (host/synth.h,
  * seed 1, prices rounded to the paper venue's 0.01 tick), written into a
  * fresh LMDB store (tack_candles_put in batches) and into a CSV file in the
  * paper venue's format, in a fresh folder under DIR.
  *
- * The config: one symbol on the paper venue (no fees or slippage, so that
+ * The configs: one symbol on the paper venue (no fees or slippage, so that
  * the account neither dies nor grows and the trading load stays the same
- * over the run), a weighted composite (weights 2/1/1, threshold 0.2) of
- * ema_cross (12/26, state), macd_trend and rsi_reversion (14), each on the
- * heikin_ashi filter, 1m bars, a trading group (allocation 30000, stop loss
- * 3%), the default backtest group (Monte Carlo 1000 runs). Two venues:
+ * over the run), a weighted composite (weights 2/1/1) of ema_cross (12/26,
+ * state), macd_trend and rsi_reversion (14), each on the heikin_ashi
+ * filter, 1m bars, a trading group (stop loss 3%), the default backtest
+ * group (Monte Carlo 1000 runs). They differ in three settings:
+ *
+ *   trades often   threshold 0.2, tolerance 0.02 (the default), allocation
+ *                  30000: an order every 8 bars or so (the config of the
+ *                  first version of this benchmark)
+ *   trades rarely  threshold 0.65, tolerance 0.25, allocation 30000: the
+ *                  composite speaks seldom (a tenth of the composite
+ *                  signals of "trades often") and changes of less than a
+ *                  quarter of the allocation send nothing: an order every
+ *                  200-250 bars
+ *   signals only   "trades often" with allocation 0.0001: the same bars and
+ *                  signals, the trader sizes every signal, and every target
+ *                  rounds to zero lots (below the 0.00001 lot), so no order
+ *                  is sent and the venue refuses nothing (a config without
+ *                  its trading group is refused by tack_backtest_run)
+ *
+ * Two venues each:
  *
  *   in memory  data = the CSV: the venue parses it whole into memory when
- *              it is configured, then replays it
+ *              it is configured (inside the timed call), then replays it
  *   from LMDB  data = "store": the venue pages the store's candles in as
  *              the replay advances
  *
@@ -28,25 +45,42 @@
  * for the core); the runs and the baseline interleave over REPS repetitions
  * and each figure is the median. bars/s = bars replayed / seconds.
  * "startup" is the same call over the first day only (opts.to: 1440 bars;
- * the CSV is still parsed whole), so that "replay" =
- * (bars - 1440) / (whole - startup) is the rate once running.
+ * the CSV is still parsed whole, but only that day's rows are kept), so
+ * that "replay" = (bars - 1440) / (whole - startup) is the rate once
+ * running: for the in-memory venue, without the CSV's parsing, but with
+ * keeping its 1M rows in memory (growing the array: page faults, copies).
+ *
+ * Per bar and per order: with replay time T = bars * a + orders * b for the
+ * two trading configs (the same bars and strategies), two equations give
+ * a, the time per bar without orders, and b, the time per order's round
+ * trip (signal -> order -> venue -> fill -> ledger -> recorder, plus its
+ * share of the metrics and Monte Carlo after the replay, which grow with
+ * the trades). Also directly: a from "signals only", and b as
+ * ("trades often" - "signals only") / its orders. Each is solved per
+ * repetition, from the wall and from the CPU time, and the median printed.
  *
  * Baseline: one function, state in locals, over the same bars: the
  * Heikin-Ashi transform, EMA 12/26 and their crossover side, ATR 26 (both
  * strategies scale by it; computed once, as a hand-written loop would),
  * MACD 12/26/9 and its scaled histogram with macd_trend's step rule, RSI 14
  * (Wilder) with rsi_reversion's entries and exits, and the weighted sum of
- * the three votes against the threshold. ns per bar, and the backtest's
- * time per bar over it.
+ * the three votes against the threshold 0.2. ns per bar, and the
+ * backtest's time per bar over it.
  *
- * Memory: the LMDB backtest over the first quarter of the bars and over all
- * of them, each in a forked child (so the measurements are independent):
- * the child's peak RSS (getrusage ru_maxrss, which includes the pages of
- * the store's memory map it touched) and its peak anonymous memory (RSS
- * minus file-backed pages, /proc/self/statm sampled every millisecond).
+ * Memory: the LMDB backtests of each config over the first quarter of the
+ * bars and over all of them, each in a forked child (so the measurements
+ * are independent): the child's peak RSS (getrusage ru_maxrss, which
+ * includes the pages of the store's memory map it touched) and its peak
+ * anonymous memory (RSS minus file-backed pages,
+ * /proc/self/statm sampled every millisecond).
  *
  *   bench_backtest [BARS [REPS [PLUGIN_DIR [DIR]]]]
- *     defaults 1000000, 5, the build's plugins, $TMPDIR or /tmp
+ *     defaults 1000000, 7, the build's plugins, $TMPDIR or /tmp
+ *
+ * With BENCH_BACKTEST_KEEP=1 in the environment the folder is kept (data,
+ * the six configs, and optimize.cfg: "trades often" from LMDB with an
+ * optimize group of 24 sets of cross.fast x cross.slow), for tack backtest,
+ * tack optimize and perf.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -171,10 +205,30 @@ done:
   return rc;
 }
 
-/* The config; venue is the text of the paper venue's params after symbols,
- * store the store group or "". */
-static int write_cfg(const char *path, const char *plugin_dir, const char *venue,
-                     const char *store) {
+/* The three configs (see the top). */
+enum { CFG_OFTEN, CFG_RARELY, CFG_SIGNALS, N_CFGS };
+
+typedef struct cfg_kind {
+  const char *name, *file;
+  double threshold, tolerance, allocation;
+} cfg_kind;
+
+static const cfg_kind cfg_kinds[N_CFGS] = {
+    {"trades often", "often", 0.2, 0.02, 30000.0},
+    {"trades rarely", "rarely", 0.65, 0.25, 30000.0},
+    {"signals only", "signals", 0.2, 0.02, 0.0001},
+};
+
+/* The optimizer's group for optimize.cfg: 6 x 4 = 24 parameter sets. */
+#define OPTIMIZE_GROUP                                                                             \
+  "optimize = { objective = \"sharpe\"; method = \"grid\"; min_trades = 1;\n"                      \
+  "  params = ( { strategy = \"cross\"; param = \"fast\"; from = 8; to = 18; step = 2; },\n"       \
+  "             { strategy = \"cross\"; param = \"slow\"; values = [24, 30, 36, 42]; } ); };\n"
+
+/* The config of kind k; venue is the text of the paper venue's params after
+ * symbols, store the store group or "", extra appended at the end. */
+static int write_cfg(const char *path, const char *plugin_dir, const cfg_kind *k, const char *venue,
+                     const char *store, const char *extra) {
   FILE *f = fopen(path, "w");
   if (!f)
     return -1;
@@ -191,15 +245,16 @@ static int write_cfg(const char *path, const char *plugin_dir, const char *venue
           "  macd = { plugin = \"macd_trend\"; timeframe = \"1m\"; filter = \"ha\"; };\n"
           "  rsi = { plugin = \"rsi_reversion\"; timeframe = \"1m\"; filter = \"ha\";\n"
           "          params = { period = 14; }; };\n"
-          "  combo = { type = \"composite\"; method = \"weighted\"; threshold = 0.2;\n"
+          "  combo = { type = \"composite\"; method = \"weighted\"; threshold = %.17g;\n"
           "    members = ( { strategy = \"cross\"; weight = 2.0; },\n"
           "                { strategy = \"macd\"; weight = 1.0; },\n"
           "                { strategy = \"rsi\"; weight = 1.0; } ); };\n"
           "};\n"
           "symbols = ( { symbol = \"" SYMBOL
           "\"; exchange = \"paper\"; strategy = \"combo\"; } );\n"
-          "trading = { sizing = { allocation = 30000.0; }; exits = { stop_loss = 0.03; }; };\n",
-          plugin_dir, store, venue);
+          "trading = { sizing = { allocation = %.17g; tolerance = %.17g; };\n"
+          "  exits = { stop_loss = 0.03; }; };\n%s",
+          plugin_dir, store, venue, k->threshold, k->allocation, k->tolerance, extra);
   return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -528,18 +583,43 @@ static int usage(void) {
   return 2;
 }
 
-enum { MEM_D0, MEM_D1, LMDB_D0, LMDB_D1, N_RUNS };
+/* The timed runs: config kind x venue x details, k = (kind * 2 + venue) * 2
+ * + details. */
+enum { VENUE_MEM, VENUE_LMDB, N_VENUES };
+#define N_RUNS (N_CFGS * N_VENUES * 2)
 
-static const char *const run_names[N_RUNS] = {"in memory, details 0", "in memory, details 1",
-                                              "from LMDB, details 0", "from LMDB, details 1"};
+static const char *const venue_names[N_VENUES] = {"in memory", "from LMDB"};
+
+static int run_index(int kind, int venue, int details) { return (kind * 2 + venue) * 2 + details; }
+
+/* Per bar and per order from one repetition's replay times (whole minus
+ * startup) of the three kinds at one venue and details. */
+typedef struct split {
+  double a_ns, b_us;         /* the two trading configs' equations */
+  double a_sig_ns, b_dir_us; /* signals only; often minus signals only */
+} split;
+
+static split solve(const double dt[N_CFGS], const double dbars[N_CFGS],
+                   const double dorders[N_CFGS]) {
+  split s;
+  double b = (dt[CFG_OFTEN] - dt[CFG_RARELY]) / (dorders[CFG_OFTEN] - dorders[CFG_RARELY]);
+  s.b_us = b * 1e6;
+  s.a_ns = (dt[CFG_RARELY] - dorders[CFG_RARELY] * b) / dbars[CFG_RARELY] * 1e9;
+  s.a_sig_ns = dt[CFG_SIGNALS] / dbars[CFG_SIGNALS] * 1e9;
+  s.b_dir_us = (dt[CFG_OFTEN] - dt[CFG_SIGNALS] * dbars[CFG_OFTEN] / dbars[CFG_SIGNALS]) /
+               dorders[CFG_OFTEN] * 1e6;
+  return s;
+}
 
 int main(int argc, char **argv) {
   size_t n = 1000000;
-  long reps = 5;
+  long reps = 7;
   const char *plugin_dir = BENCH_PLUGIN_DIR;
   const char *base = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  int keep = getenv("BENCH_BACKTEST_KEEP") && strcmp(getenv("BENCH_BACKTEST_KEEP"), "1") == 0;
   char *end = NULL;
-  char tmp[256], store[320], csv[320], cfg_mem[320], cfg_lmdb[320], text[700];
+  char tmp[256], store[320], csv[320], text[700], mem_venue[400], lmdb_store[400];
+  char cfg_path[N_CFGS][N_VENUES][320], opt_path[320];
   tack_bar *bars = NULL;
   int status = 1;
   tmp[0] = '\0';
@@ -562,8 +642,13 @@ int main(int argc, char **argv) {
   }
   snprintf(store, sizeof store, "%s/lmdb", tmp);
   snprintf(csv, sizeof csv, "%s/" SYMBOL ".csv", tmp);
-  snprintf(cfg_mem, sizeof cfg_mem, "%s/mem.cfg", tmp);
-  snprintf(cfg_lmdb, sizeof cfg_lmdb, "%s/lmdb.cfg", tmp);
+  snprintf(opt_path, sizeof opt_path, "%s/optimize.cfg", tmp);
+  for (int c = 0; c < N_CFGS; c++) {
+    snprintf(cfg_path[c][VENUE_MEM], sizeof cfg_path[c][VENUE_MEM], "%s/%s-mem.cfg", tmp,
+             cfg_kinds[c].file);
+    snprintf(cfg_path[c][VENUE_LMDB], sizeof cfg_path[c][VENUE_LMDB], "%s/%s-lmdb.cfg", tmp,
+             cfg_kinds[c].file);
+  }
 
   double t0 = now_s();
   if (!(bars = make_bars(n)) || write_data(bars, n, store, csv) != 0)
@@ -571,32 +656,38 @@ int main(int argc, char **argv) {
   free(bars);
   bars = NULL;
   malloc_trim(0);
-  printf("data: %zu bars of 1m %s (synth seed 1) into LMDB and CSV in %.1f s (%s)\n", n, SYMBOL,
-         now_s() - t0, tmp);
-  snprintf(text, sizeof text, "data = \"%s\";", csv);
-  if (write_cfg(cfg_mem, plugin_dir, text, "") != 0)
-    goto done;
-  snprintf(text, sizeof text, "store = { path = \"%s\"; };\n", store);
-  if (write_cfg(cfg_lmdb, plugin_dir, "data = \"store\"; timeframe = 60;", text) != 0)
+  printf("data: %zu bars of 1m %s (synth seed 1) into LMDB and CSV in %.1f s (%s%s)\n", n, SYMBOL,
+         now_s() - t0, tmp, keep ? ", kept" : "");
+  snprintf(mem_venue, sizeof mem_venue, "data = \"%s\";", csv);
+  snprintf(lmdb_store, sizeof lmdb_store, "store = { path = \"%s\"; };\n", store);
+  for (int c = 0; c < N_CFGS; c++)
+    if (write_cfg(cfg_path[c][VENUE_MEM], plugin_dir, &cfg_kinds[c], mem_venue, "", "") != 0 ||
+        write_cfg(cfg_path[c][VENUE_LMDB], plugin_dir, &cfg_kinds[c],
+                  "data = \"store\"; timeframe = 60;", lmdb_store, "") != 0)
+      goto done;
+  if (write_cfg(opt_path, plugin_dir, &cfg_kinds[CFG_OFTEN], "data = \"store\"; timeframe = 60;",
+                lmdb_store, OPTIMIZE_GROUP) != 0)
     goto done;
 
-  /* Memory first, while this process holds little. */
+  /* Memory first, while this process holds little: each config from LMDB,
+   * each details, at a quarter and all of the bars. */
   tack_time all = INT64_MAX;
   tack_time quarter = (START_S + (int64_t)(n / 4) * TF) * TACK_NS_PER_SEC;
-  mem_report mem[2][2];
-  for (int details = 0; details < 2; details++)
-    if (measure_memory(cfg_lmdb, details, quarter, &mem[details][0]) != 0 ||
-        measure_memory(cfg_lmdb, details, all, &mem[details][1]) != 0) {
-      fprintf(stderr, "bench_backtest: the memory measurement failed\n");
-      goto done;
-    }
+  mem_report mem[N_CFGS][2][2];
+  for (int c = 0; c < N_CFGS; c++)
+    for (int details = 0; details < 2; details++)
+      if (measure_memory(cfg_path[c][VENUE_LMDB], details, quarter, &mem[c][details][0]) != 0 ||
+          measure_memory(cfg_path[c][VENUE_LMDB], details, all, &mem[c][details][1]) != 0) {
+        fprintf(stderr, "bench_backtest: the memory measurement failed\n");
+        goto done;
+      }
 
   /* The timed runs and the baseline, interleaved. */
   if (!(bars = make_bars(n)))
     goto done;
-  const char *cfgs[N_RUNS] = {cfg_mem, cfg_mem, cfg_lmdb, cfg_lmdb};
   tack_time day = (START_S + (int64_t)STARTUP_BARS * TF) * TACK_NS_PER_SEC;
-  double t_whole[N_RUNS][MAX_REPS], t_start[N_RUNS][MAX_REPS], t_cpu[N_RUNS][MAX_REPS];
+  static double t_whole[N_RUNS][MAX_REPS], t_start[N_RUNS][MAX_REPS], c_whole[N_RUNS][MAX_REPS],
+      c_start[N_RUNS][MAX_REPS];
   double t_loop[MAX_REPS];
   uint64_t flips = 0;
   bt_run whole[N_RUNS], start[N_RUNS];
@@ -606,12 +697,14 @@ int main(int argc, char **argv) {
     sink += baseline_loop(bars, n, &flips);
     t_loop[r] = (now_s() - a) * 1e9 / (double)n;
     for (int k = 0; k < N_RUNS; k++) {
-      if (run_backtest(cfgs[k], k % 2, all, &whole[k]) != 0 ||
-          run_backtest(cfgs[k], k % 2, day, &start[k]) != 0)
+      const char *cfg = cfg_path[k / 4][(k / 2) % 2];
+      if (run_backtest(cfg, k % 2, all, &whole[k]) != 0 ||
+          run_backtest(cfg, k % 2, day, &start[k]) != 0)
         goto done;
       t_whole[k][r] = whole[k].seconds;
       t_start[k][r] = start[k].seconds;
-      t_cpu[k][r] = whole[k].cpu;
+      c_whole[k][r] = whole[k].cpu;
+      c_start[k][r] = start[k].cpu;
     }
   }
 
@@ -620,52 +713,99 @@ int main(int argc, char **argv) {
   printf("baseline loop (HA, EMA 12/26, ATR 26, MACD 12/26/9, RSI 14, weighted vote): "
          "%.2f ns/bar, %.1f M bars/s, %llu composite changes\n\n",
          loop_ns, 1e3 / loop_ns, (unsigned long long)flips);
-  printf("%-22s %9s %7s %7s %7s %8s %8s %8s %8s %7s %8s %10s\n", "run", "bars", "orders", "fills",
-         "trades", "whole s", "cpu s", "M bars/s", "ns/bar", "x loop", "start s", "replay M/s");
+  printf("%-36s %8s %7s %6s %8s %8s %8s %8s %7s %8s %10s %9s\n", "run", "orders", "fills", "trades",
+         "whole s", "cpu s", "M bars/s", "ns/bar", "x loop", "start s", "replay M/s", "replay ns");
   for (int k = 0; k < N_RUNS; k++) {
     double w = median(t_whole[k], (int)reps), s = median(t_start[k], (int)reps);
     double ns = w * 1e9 / (double)whole[k].bars;
-    double replay = (double)(whole[k].bars - start[k].bars) / (w - s) / 1e6;
-    printf("%-22s %9llu %7llu %7llu %7llu %8.3f %8.3f %8.3f %8.1f %7.1f %8.3f %10.3f\n",
-           run_names[k], (unsigned long long)whole[k].bars, (unsigned long long)whole[k].orders,
-           (unsigned long long)whole[k].fills, (unsigned long long)whole[k].trades, w,
-           median(t_cpu[k], (int)reps), whole[k].bars / w / 1e6, ns, ns / loop_ns, s, replay);
+    double replay_ns = (w - s) * 1e9 / (double)(whole[k].bars - start[k].bars);
+    snprintf(text, sizeof text, "%s, %s, details %d", cfg_kinds[k / 4].name,
+             venue_names[(k / 2) % 2], k % 2);
+    printf("%-36s %8llu %7llu %6llu %8.3f %8.3f %8.3f %8.1f %7.1f %8.3f %10.3f %9.1f\n", text,
+           (unsigned long long)whole[k].orders, (unsigned long long)whole[k].fills,
+           (unsigned long long)whole[k].trades, w, median(c_whole[k], (int)reps),
+           whole[k].bars / w / 1e6, ns, ns / loop_ns, s, 1e3 / replay_ns, replay_ns);
   }
-  printf("end equity: in memory %.2f, from LMDB %.2f\n", whole[MEM_D1].end_equity,
-         whole[LMDB_D1].end_equity);
+  printf("bars per run: %llu; end equity, details 1, in memory / from LMDB:",
+         (unsigned long long)whole[0].bars);
+  for (int c = 0; c < N_CFGS; c++)
+    printf(" %s %.2f / %.2f;", cfg_kinds[c].file, whole[run_index(c, VENUE_MEM, 1)].end_equity,
+           whole[run_index(c, VENUE_LMDB, 1)].end_equity);
+  printf("\n");
+
+  printf("\nper bar without orders (a, ns) and per order (b, us), solved per repetition from the "
+         "replay times, medians\n");
+  printf("%-24s %10s %10s %10s %10s %10s %10s %10s %10s\n", "", "a wall", "b wall", "a cpu",
+         "b cpu", "sig wall", "often-sig", "sig cpu", "often-sig");
+  for (int v = 0; v < N_VENUES; v++)
+    for (int details = 0; details < 2; details++) {
+      double va[4][MAX_REPS], vb[4][MAX_REPS];
+      for (long r = 0; r < reps; r++) {
+        double dtw[N_CFGS], dtc[N_CFGS], db[N_CFGS], dor[N_CFGS];
+        for (int c = 0; c < N_CFGS; c++) {
+          int k = run_index(c, v, details);
+          dtw[c] = t_whole[k][r] - t_start[k][r];
+          dtc[c] = c_whole[k][r] - c_start[k][r];
+          db[c] = (double)(whole[k].bars - start[k].bars);
+          dor[c] = (double)(whole[k].orders - start[k].orders);
+        }
+        split w = solve(dtw, db, dor), c = solve(dtc, db, dor);
+        va[0][r] = w.a_ns;
+        vb[0][r] = w.b_us;
+        va[1][r] = c.a_ns;
+        vb[1][r] = c.b_us;
+        va[2][r] = w.a_sig_ns;
+        vb[2][r] = w.b_dir_us;
+        va[3][r] = c.a_sig_ns;
+        vb[3][r] = c.b_dir_us;
+      }
+      snprintf(text, sizeof text, "%s, details %d", venue_names[v], details);
+      printf("%-24s %10.1f %10.3f %10.1f %10.3f %10.1f %10.3f %10.1f %10.3f\n", text,
+             median(va[0], (int)reps), median(vb[0], (int)reps), median(va[1], (int)reps),
+             median(vb[1], (int)reps), median(va[2], (int)reps), median(vb[2], (int)reps),
+             median(va[3], (int)reps), median(vb[3], (int)reps));
+    }
 
   printf("\nmemory, from LMDB, one forked child per run (KB)\n");
-  printf("%-10s %9s %7s %7s %10s %10s %10s %10s\n", "details", "bars", "orders", "fills",
+  printf("%-24s %9s %7s %7s %10s %10s %10s %10s\n", "config", "bars", "orders", "fills",
          "start RSS", "peak RSS", "start anon", "peak anon");
-  for (int details = 0; details < 2; details++)
-    for (int q = 0; q < 2; q++) {
-      const mem_report *m = &mem[details][q];
-      printf("%-10d %9llu %7llu %7llu %10ld %10ld %10ld %10ld\n", details,
-             (unsigned long long)m->bars, (unsigned long long)m->orders,
-             (unsigned long long)m->fills, m->start_rss_kb, m->peak_rss_kb, m->start_anon_kb,
-             m->peak_anon_kb);
+  for (int c = 0; c < N_CFGS; c++)
+    for (int details = 0; details < 2; details++)
+      for (int q = 0; q < 2; q++) {
+        const mem_report *m = &mem[c][details][q];
+        snprintf(text, sizeof text, "%s, details %d", cfg_kinds[c].name, details);
+        printf("%-24s %9llu %7llu %7llu %10ld %10ld %10ld %10ld\n", text,
+               (unsigned long long)m->bars, (unsigned long long)m->orders,
+               (unsigned long long)m->fills, m->start_rss_kb, m->peak_rss_kb, m->start_anon_kb,
+               m->peak_anon_kb);
+      }
+  for (int c = 0; c < N_CFGS; c++)
+    for (int details = 0; details < 2; details++) {
+      const mem_report *a = &mem[c][details][0], *b = &mem[c][details][1];
+      double bars_d = (double)(b->bars - a->bars);
+      double orders_d = (double)(b->orders - a->orders);
+      printf("%s, details %d: per extra bar %+.1f B peak RSS, %+.1f B peak anon; per extra order "
+             "%+.0f B peak anon\n",
+             cfg_kinds[c].name, details,
+             (double)(b->peak_rss_kb - a->peak_rss_kb) * 1024.0 / bars_d,
+             (double)(b->peak_anon_kb - a->peak_anon_kb) * 1024.0 / bars_d,
+             orders_d > 0 ? (double)(b->peak_anon_kb - a->peak_anon_kb) * 1024.0 / orders_d : 0.0);
     }
-  for (int details = 0; details < 2; details++) {
-    const mem_report *a = &mem[details][0], *b = &mem[details][1];
-    double bars_d = (double)(b->bars - a->bars);
-    double orders_d = (double)(b->orders - a->orders);
-    printf("details %d: per extra bar %+.1f B peak RSS, %+.1f B peak anon; per extra order %+.0f B "
-           "peak anon\n",
-           details, (double)(b->peak_rss_kb - a->peak_rss_kb) * 1024.0 / bars_d,
-           (double)(b->peak_anon_kb - a->peak_anon_kb) * 1024.0 / bars_d,
-           orders_d > 0 ? (double)(b->peak_anon_kb - a->peak_anon_kb) * 1024.0 / orders_d : 0.0);
-  }
   status = 0;
 
 done:
   free(bars);
-  if (tmp[0]) {
-    const char *files[] = {"lmdb/data.mdb", "lmdb/lock.mdb", SYMBOL ".csv", "mem.cfg", "lmdb.cfg"};
+  if (tmp[0] && !keep) {
+    const char *files[] = {"lmdb/data.mdb", "lmdb/lock.mdb", SYMBOL ".csv"};
     char file[400];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
       snprintf(file, sizeof file, "%s/%s", tmp, files[i]);
       unlink(file);
     }
+    for (int c = 0; c < N_CFGS; c++)
+      for (int v = 0; v < N_VENUES; v++)
+        unlink(cfg_path[c][v]);
+    unlink(opt_path);
     rmdir(store);
     rmdir(tmp);
   }
