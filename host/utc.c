@@ -37,7 +37,8 @@ int64_t tack_floor_div(int64_t a, int64_t b) {
 
 void tack_utc_format(tack_time t, char *buf, size_t cap) {
   int64_t secs = tack_floor_div(t, TACK_NS_PER_SEC);
-  int64_t frac = t - secs * TACK_NS_PER_SEC;
+  /* Not t - secs * 10^9: that overflows near INT64_MIN. */
+  int64_t frac = (t % TACK_NS_PER_SEC + TACK_NS_PER_SEC) % TACK_NS_PER_SEC;
   int64_t days = tack_floor_div(secs, 86400);
   int64_t sod = secs - days * 86400;
   int64_t y;

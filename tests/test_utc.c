@@ -36,6 +36,19 @@ static void test_round_trips(void **state) {
   }
 }
 
+/* The extremes of tack_time format without overflow (open bounds of a
+ * range are INT64_MIN and INT64_MAX). */
+static void test_format_extremes(void **state) {
+  (void)state;
+  char buf[64];
+  tack_utc_format(INT64_MIN, buf, sizeof buf);
+  assert_string_equal(buf, "1677-09-21T00:12:43.145224192Z");
+  tack_utc_format(INT64_MAX, buf, sizeof buf);
+  assert_string_equal(buf, "2262-04-11T23:47:16.854775807Z");
+  tack_utc_format(-1, buf, sizeof buf);
+  assert_string_equal(buf, "1969-12-31T23:59:59.999999999Z");
+}
+
 static void test_other_forms(void **state) {
   (void)state;
   tack_time t = 0;
@@ -81,9 +94,8 @@ static void test_floor_div(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round_trips),
-      cmocka_unit_test(test_other_forms),
-      cmocka_unit_test(test_refused),
+      cmocka_unit_test(test_round_trips), cmocka_unit_test(test_format_extremes),
+      cmocka_unit_test(test_other_forms), cmocka_unit_test(test_refused),
       cmocka_unit_test(test_floor_div),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
