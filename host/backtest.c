@@ -188,16 +188,17 @@ struct tack_bt_recorder {
   int error;
   tack_time cur_ts;
   int have_cur;
+  /* The equity and exposure after the current bar time's last bar, taken
+   * before the next bar's fills change them. */
   double pending_equity;
   int pending_exposed;
   uint32_t base_tf;
   /* Progress. */
   int progress; /* 1 bar, 0 lines */
   tack_time span_from, span_to;
-  uint64_t bars_total, bars_at_draw;
+  uint64_t bars_total;
   struct timespec t0, last_draw;
   int last_decile;
-  int drawn;
   int show_progress;
   /* Live status. */
   FILE *status_out;
@@ -284,7 +285,6 @@ static void draw_progress(tack_bt_recorder *r, tack_time now_ts, int final) {
             frac * 100, r->bars_total, rate / 1e6, final ? "took" : "left", final ? el : left,
             final ? "\n" : "");
     fflush(stderr);
-    r->drawn = 1;
   } else {
     int decile = (int)(frac * 10);
     if (decile > r->last_decile || final) {

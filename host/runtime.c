@@ -1581,14 +1581,12 @@ int tack_runtime_ex_bar(tack_runtime *rt, tack_ctx *exc, const char *symbol, con
     replay_reached(rt, bar_end(bar));
   if (rt->trading && (bar->flags & TACK_BAR_CLOSED))
     tack_trading_on_bar(rt->trading, exc, s->symbol, bar);
-  if (rt->phase != PHASE_RUNNING) {
-    if (rt->obs.bar && (bar->flags & TACK_BAR_CLOSED))
-      rt->obs.bar(rt->obs.user, s->index, bar);
-    return 0; /* stopping: the trader still needs prices, the strategies are done */
+  /* Stopping: the trader still needs prices, the strategies are done. */
+  if (rt->phase == PHASE_RUNNING) {
+    from_source(s, bar);
+    note_dropped(s, "bar", bar->ts);
+    flush(rt, s);
   }
-  from_source(s, bar);
-  note_dropped(s, "bar", bar->ts);
-  flush(rt, s);
   if (rt->obs.bar && (bar->flags & TACK_BAR_CLOSED))
     rt->obs.bar(rt->obs.user, s->index, bar);
   return 0;
