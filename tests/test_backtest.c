@@ -358,6 +358,11 @@ static void test_refusals(void **state) {
   assert_true(tr_contains(c.err, "backtest.risk_free"));
   assert_true(tr_contains(c.err, "backtest.monte_carlo.runs"));
   assert_true(tr_contains(c.err, "colour"));
+  /* A config that does not trade: nothing to backtest (the override removes
+   * its trading group). */
+  write_cfg("notrade.cfg", "s4", PAPER_STORE, "");
+  backtest("notrade.cfg", "nt.json", "--set=trading=", 1, &c);
+  assert_true(tr_contains(c.err, "needs a trading group"));
   /* Usage errors. */
   char cfg[600];
   tmp_path(cfg, sizeof cfg, "bad.cfg");
